@@ -1,0 +1,1 @@
+"""Pure numerical cores (NumPy / torch functions) that the estimator classes call."""

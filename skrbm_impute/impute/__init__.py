@@ -1,0 +1,7 @@
+"""The imputers, one algorithm per private module."""
+
+from ._base import BaseImputer
+from ._diffusion import DiffusionInpaintImputer
+from ._mean import MeanImputer
+
+__all__ = ["BaseImputer", "DiffusionInpaintImputer", "MeanImputer"]

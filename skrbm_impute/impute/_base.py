@@ -1,0 +1,106 @@
+"""The base every skrbm_impute imputer shares.
+
+Subclasses write only their algorithm: ``_fit(X, missing)`` and
+``_impute(X, missing) -> values`` on already validated float arrays where
+``missing`` is the boolean missing mask (True = missing, the paper's ``m``) and the
+missing entries of ``X`` are NaN.  The base handles validation, the range check of
+[0, 1]-valued models, feature names, tags and the guarantee that observed entries
+come back bit-identical.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
+
+from ..utils._compat import _fit_context, validate_data
+from ..utils._validation import check_unit_interval, resolve_image_shape
+
+
+class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Base class for the package's imputers (NaN marks a missing entry).
+
+    ``transform`` returns a new float array (float32 input stays float32, anything
+    else becomes float64) whose observed entries are bit-identical to the input and
+    whose missing entries are filled; the input is never modified.  Rows without a
+    missing entry are returned as they are, without calling the model.  Columns that
+    are entirely missing at ``fit`` are kept (images need their shape) and imputed by
+    each algorithm's own rule.
+    """
+
+    _parameter_constraints: dict = {}
+
+    #: Models of [0, 1]-valued data (RBMs, MisGAN) set this; observed values outside
+    #: [0, 1] then raise a ValueError at fit and transform.
+    _requires_unit_interval = False
+
+    def _validate_input(self, X, *, reset):
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite="allow-nan",
+            copy=True,
+        )
+        if self._requires_unit_interval:
+            check_unit_interval(X, type(self).__name__)
+        return X, np.isnan(X)
+
+    def _image_shape(self, n_features):
+        """``(H, W)`` from the ``image_shape`` parameter (image estimators only)."""
+        return resolve_image_shape(self.image_shape, n_features)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the imputer on ``X`` (NaN = missing).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data with NaN for the missing entries.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted imputer.
+        """
+        X, missing = self._validate_input(X, reset=True)
+        self._fit(X, missing)
+        return self
+
+    def transform(self, X):
+        """Impute the missing (NaN) entries of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with NaN for the missing entries.
+
+        Returns
+        -------
+        X_imputed : ndarray of shape (n_samples, n_features)
+            A new array: observed entries bit-identical to ``X``, no NaN.
+        """
+        check_is_fitted(self)
+        X, missing = self._validate_input(X, reset=False)
+        rows = missing.any(axis=1)
+        if rows.any():
+            X_rows, missing_rows = X[rows], missing[rows]
+            values = np.asarray(self._impute(X_rows, missing_rows), dtype=X.dtype)
+            np.copyto(X_rows, values, where=missing_rows)
+            X[rows] = X_rows
+        return X
+
+    def _fit(self, X, missing):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _impute(self, X, missing):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

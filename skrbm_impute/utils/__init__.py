@@ -1,0 +1,1 @@
+"""Shared helpers: validation, torch device and seeding, scikit-learn compatibility."""

@@ -1,0 +1,7 @@
+"""Every private scikit-learn import lives here, so that a future rename is one edit."""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions, HasMethods, Hidden
+from sklearn.utils.validation import validate_data
+
+__all__ = ["_fit_context", "Interval", "StrOptions", "HasMethods", "Hidden", "validate_data"]

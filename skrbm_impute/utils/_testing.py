@@ -1,0 +1,60 @@
+"""The table of test instances and expected scikit-learn check failures.
+
+A new imputer joins every shared test (``tests/test_common.py`` and the
+scikit-learn estimator checks) by adding a cheap instance to ``TEST_INSTANCES``
+and, if some generic check cannot apply to it, an entry with the reason to
+``EXPECTED_FAILED_CHECKS``.
+"""
+
+
+def _build_instances():
+    from ..impute import DiffusionInpaintImputer, MeanImputer
+
+    return [
+        MeanImputer(),
+        DiffusionInpaintImputer(n_iter=20),
+    ]
+
+
+def imputer_test_instances():
+    """Fresh, cheap instances of every imputer the package exports."""
+    return _build_instances()
+
+
+_NOT_SQUARE = (
+    "the generic checks use feature counts that are not perfect squares; an image "
+    "imputer with image_shape=None rightly refuses them; tests/test_common.py runs the same\n"
+    "behaviours on square images"
+)
+
+EXPECTED_FAILED_CHECKS = {
+    "DiffusionInpaintImputer": {
+        "check_dict_unchanged": _NOT_SQUARE,
+        "check_dont_overwrite_parameters": _NOT_SQUARE,
+        "check_dtype_object": _NOT_SQUARE,
+        "check_estimators_dtypes": _NOT_SQUARE,
+        "check_estimators_fit_returns_self": _NOT_SQUARE,
+        "check_estimators_overwrite_params": _NOT_SQUARE,
+        "check_estimators_pickle": _NOT_SQUARE,
+        "check_f_contiguous_array_estimator": _NOT_SQUARE,
+        "check_fit_check_is_fitted": _NOT_SQUARE,
+        "check_fit2d_predict1d": _NOT_SQUARE,
+        "check_fit2d_1sample": _NOT_SQUARE,
+        "check_fit_idempotent": _NOT_SQUARE,
+        "check_fit_score_takes_y": _NOT_SQUARE,
+        "check_is_fitted": _NOT_SQUARE,
+        "check_methods_sample_order_invariance": _NOT_SQUARE,
+        "check_methods_subset_invariance": _NOT_SQUARE,
+        "check_n_features_in": _NOT_SQUARE,
+        "check_pipeline_consistency": _NOT_SQUARE,
+        "check_readonly_memmap_input": _NOT_SQUARE,
+        "check_transformer_data_not_an_array": _NOT_SQUARE,
+        "check_transformer_general": _NOT_SQUARE,
+        "check_transformer_preserve_dtypes": _NOT_SQUARE,
+    },
+}
+
+
+def expected_failed_checks(estimator):
+    """``{check_name: reason}`` for ``parametrize_with_checks``."""
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
