@@ -63,13 +63,16 @@ def patch_missingness_mask(n_images, image_shape=(28, 28), rate=0.5, n_patches=4
                            random_state=None):
     """P.M.: ``n_patches`` rectangles placed uniformly at random are missing.
 
-    Patches may overlap, so the missing fraction is set **per image**: each image's
-    patches share one side length (square patches), found by bisection as the smallest
-    side whose union covers at least ``rate * H * W`` pixels for that image's patch
-    positions; positions are drawn as fractions of the free range, so the union grows
-    with the side.  The realised per-image missing fraction is therefore within one
-    patch row of ``rate``: within 1 percentage point over 1,000 28x28 images on average
-    (tested).  ``rate=0`` gives no patch, ``rate=1`` everything missing.
+    Patches may overlap, so sizes are set per image so that the **expected** missing
+    fraction of every image equals ``rate``.  The patches of one image share a size,
+    taken from a growing sequence of near-square rectangles (1x1, 2x1, 2x2, 3x2, 3x3,
+    ...; each contains the one before at the image's patch positions, which are drawn as
+    fractions of the free range).  Bisection finds the two consecutive sizes whose
+    patch unions bracket ``rate * H * W`` pixels, and the larger is chosen with the
+    probability that makes the expectation exact (stochastic rounding).  A single
+    image's fraction is therefore within one size step of ``rate``, and the mean over
+    1,000 28x28 images is within 1 percentage point (tested).  ``rate=0`` gives no
+    patch, ``rate=1`` everything missing.
     """
     _check_rate(rate)
     height, width = _check_shape(n_images, image_shape)
@@ -78,32 +81,31 @@ def patch_missingness_mask(n_images, image_shape=(28, 28), rate=0.5, n_patches=4
     rng = check_random_state(random_state)
     target = rate * height * width
     positions = rng.random_sample((n_images, n_patches, 2))
+    coins = rng.random_sample(n_images)
     mask = np.zeros((n_images, height, width), dtype=bool)
-    if rate == 0:
-        return mask.reshape(n_images, -1)
-    max_side = max(height, width)
+    n_steps = 2 * max(height, width)
     for i in range(n_images):
-        low, high = 1, max_side
-        while low < high:  # smallest side whose union reaches the target
+        low, high = 0, n_steps
+        while low < high:  # first step whose union reaches the target
             mid = (low + high) // 2
             if _patch_union(positions[i], mid, height, width).sum() >= target:
                 high = mid
             else:
                 low = mid + 1
-        covered = _patch_union(positions[i], low, height, width)
-        below = _patch_union(positions[i], low - 1, height, width) if low > 1 else None
-        # Pick whichever of the two neighbouring sides lands nearer the target.
-        if below is not None and target - below.sum() < covered.sum() - target:
-            covered = below
-        mask[i] = covered
+        above = _patch_union(positions[i], low, height, width)
+        below = _patch_union(positions[i], max(low - 1, 0), height, width)
+        gap = above.sum() - below.sum()
+        take_above = gap == 0 or coins[i] < (target - below.sum()) / gap
+        mask[i] = above if take_above else below
     return mask.reshape(n_images, -1)
 
 
-def _patch_union(positions, side, height, width):
+def _patch_union(positions, step, height, width):
+    """Union of the patches of size step ``step``: ``((step+1)//2) x (step//2)``, clipped."""
     covered = np.zeros((height, width), dtype=bool)
-    if side <= 0:
+    side_h, side_w = min((step + 1) // 2, height), min(step // 2, width)
+    if side_h == 0 or side_w == 0:
         return covered
-    side_h, side_w = min(side, height), min(side, width)
     for frac_top, frac_left in positions:
         top = int(frac_top * (height - side_h + 1))
         left = int(frac_left * (width - side_w + 1))

@@ -23,7 +23,7 @@ def imputer_test_instances():
 
 _NOT_SQUARE = (
     "the generic checks use feature counts that are not perfect squares; an image "
-    "imputer with image_shape=None rightly refuses them; tests/test_common.py runs the same\n"
+    "imputer with image_shape=None rightly refuses them; tests/test_common.py runs the same "
     "behaviours on square images"
 )
 
