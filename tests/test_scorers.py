@@ -135,3 +135,14 @@ def test_fid_scorer_with_bundled_lenet_in_cross_validate():
     # worse imputation, worse FID score
     assert FIDScorer(X_reference)(DiffusionInpaintImputer(n_iter=0).fit(X_missing),
                                   X_missing[200:]) < -expected
+
+
+def test_scorers_pickle_for_parallel_search(digits):
+    import pickle
+
+    X, X_missing, _ = digits
+    imputer = DiffusionInpaintImputer(n_iter=20).fit(X_missing)
+    for scorer in (MaskedRMSEScorer(fraction=0.3, random_state=2),
+                   FIDScorer(X, features=PCA(n_components=3, random_state=0).fit(X))):
+        copy = pickle.loads(pickle.dumps(scorer))
+        assert copy(imputer, X_missing) == pytest.approx(scorer(imputer, X_missing), rel=1e-9)

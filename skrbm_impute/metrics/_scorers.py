@@ -10,7 +10,12 @@ import numpy as np
 from sklearn.utils import check_array, check_random_state
 
 from ._estimators import split_at_step
-from ._features import DEFAULT_BATCH_SIZE, FeatureStatistics, feature_statistics
+from ._features import (
+    DEFAULT_BATCH_SIZE,
+    FeatureStatistics,
+    InceptionFeatures,
+    feature_statistics,
+)
 from ._fid import frechet_distance
 from ._rmse import rmse
 
@@ -129,10 +134,14 @@ class FIDScorer:
         self.batch_size = batch_size
         self.device = device
         self.step = step
+        # One InceptionFeatures instance keeps its network loaded between calls.
+        self._features = (InceptionFeatures() if isinstance(features, str) and features == "inception"
+                          else features)
         self.reference_statistics_ = (
             reference if isinstance(reference, FeatureStatistics)
-            else feature_statistics(reference, features=features, image_shape=image_shape,
-                                    batch_size=batch_size, device=device)
+            else feature_statistics(reference, features=self._features,
+                                    image_shape=image_shape, batch_size=batch_size,
+                                    device=device)
         )
 
     def __repr__(self):
@@ -144,7 +153,7 @@ class FIDScorer:
         preprocess, imputer = split_at_step(estimator, self.step, "transform")
         X_imputed = imputer.transform(preprocess(X))
         statistics = feature_statistics(
-            X_imputed, features=self.features, image_shape=self.image_shape,
+            X_imputed, features=self._features, image_shape=self.image_shape,
             batch_size=self.batch_size, device=self.device)
         return -frechet_distance(statistics, self.reference_statistics_)
 
