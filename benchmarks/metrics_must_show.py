@@ -15,7 +15,6 @@
 import os
 import time
 
-import numpy as np
 import torch
 from sklearn.model_selection import GridSearchCV
 
@@ -59,7 +58,8 @@ def main():
         mean_fid = fid(reference, MeanImputer().fit(train_missing).transform(X_missing))
         inpaint_fid = fid(reference, DiffusionInpaintImputer().fit(X_missing).transform(X_missing))
         ordered = fid(reference, disjoint) < inpaint_fid < mean_fid
-        print(f"   {rate:.1f}  {mean_fid:10.2f}  {inpaint_fid:11.2f}   {'yes' if ordered else 'NO'}")
+        verdict = "yes" if ordered else "NO"
+        print(f"   {rate:.1f}  {mean_fid:10.2f}  {inpaint_fid:11.2f}   {verdict}")
 
     print("3. GridSearchCV(DiffusionInpaintImputer, n_iter=[1, 10, 200]), masked-RMSE scorer")
     X_missing = apply_mask(X[4000:5500], independent_mask(1500, rate=0.5, random_state=30))

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from scipy import linalg
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -256,7 +255,8 @@ def test_inception_reads_weights_from_the_hub_cache(empty_hub_dir, stand_in_ince
     (checkpoints / stand_in_inception_weights.name).symlink_to(stand_in_inception_weights)
     model = InceptionFeatures(download=False)._model("cpu")
     expected = torch.load(stand_in_inception_weights, weights_only=True)
-    torch.testing.assert_close(model.blocks[0][0].conv.weight, expected["Conv2d_1a_3x3.conv.weight"])
+    torch.testing.assert_close(model.blocks[0][0].conv.weight,
+                               expected["Conv2d_1a_3x3.conv.weight"])
 
 
 @pytest.mark.filterwarnings("ignore:Matrix is singular")

@@ -88,7 +88,8 @@ class InceptionFeatures:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 torch.hub.download_url_to_file(FID_WEIGHTS_URL, str(path), progress=False)
             except (urllib.error.URLError, OSError) as exc:
-                raise FileNotFoundError(self._missing_message(path, f"the download failed ({exc})")) from exc
+                reason = f"the download failed ({exc})"
+                raise FileNotFoundError(self._missing_message(path, reason)) from exc
         if not path.exists():
             reason = "download=False" if self.weights is None else "the given path does not exist"
             raise FileNotFoundError(self._missing_message(path, reason))

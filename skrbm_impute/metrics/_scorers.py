@@ -135,8 +135,8 @@ class FIDScorer:
         self.device = device
         self.step = step
         # One InceptionFeatures instance keeps its network loaded between calls.
-        self._features = (InceptionFeatures() if isinstance(features, str) and features == "inception"
-                          else features)
+        is_inception = isinstance(features, str) and features == "inception"
+        self._features = InceptionFeatures() if is_inception else features
         self.reference_statistics_ = (
             reference if isinstance(reference, FeatureStatistics)
             else feature_statistics(reference, features=self._features,
