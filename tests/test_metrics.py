@@ -253,10 +253,14 @@ def test_inception_reads_weights_from_the_hub_cache(empty_hub_dir, stand_in_ince
     checkpoints = empty_hub_dir / "checkpoints"
     checkpoints.mkdir(parents=True)
     (checkpoints / stand_in_inception_weights.name).symlink_to(stand_in_inception_weights)
-    model = InceptionFeatures(download=False)._model("cpu")
+    features = InceptionFeatures(download=False)
     expected = torch.load(stand_in_inception_weights, weights_only=True)
-    torch.testing.assert_close(model.blocks[0][0].conv.weight,
+    torch.testing.assert_close(features._model("cpu").blocks[0][0].conv.weight,
                                expected["Conv2d_1a_3x3.conv.weight"])
+    # the standard 2048-dim pool features, through the whole network
+    X = np.random.default_rng(0).random((2, 784))
+    statistics = feature_statistics(X, features=features)
+    assert statistics.mu.shape == (2048,) and np.isfinite(statistics.sigma).all()
 
 
 @pytest.mark.filterwarnings("ignore:Matrix is singular")
