@@ -27,6 +27,7 @@ from skrbm_impute.metrics import (
     mnist_lenet_info,
     rmse,
 )
+from skrbm_impute.metrics._lenet import normalize
 
 
 @pytest.fixture(scope="module")
@@ -176,11 +177,13 @@ def test_bundled_lenet_weights_reach_recorded_accuracy():
     info = mnist_lenet_info()
     X, y = load_mnist("test", data_home=data_home, download=False)
     model = load_mnist_lenet()
+    images = torch.as_tensor(X, dtype=torch.float32).reshape(-1, 1, 28, 28)
     with torch.no_grad():
-        logits = model(torch.as_tensor(X, dtype=torch.float32).reshape(-1, 1, 28, 28))
-    accuracy = (logits.argmax(1).numpy() == y).mean()
+        accuracy = (model(normalize(images)).argmax(1).numpy() == y).mean()
+        raw_accuracy = (model(images).argmax(1).numpy() == y).mean()
     assert len(y) == info["test_digits"] == 10_000
     assert accuracy == pytest.approx(info["test_accuracy"], abs=2e-4)
+    assert raw_accuracy == pytest.approx(info["test_accuracy_raw_inputs"], abs=2e-4)
     assert accuracy >= 0.97
 
 
@@ -191,7 +194,7 @@ def test_lenet_features_are_fc1_before_relu(mnist_sample):
         features = model.features(images)
     assert features.shape == (50, 50)
     assert (features < 0).any()  # before the ReLU
-    statistics = feature_statistics(mnist_sample[0][:50])
+    statistics = feature_statistics(mnist_sample[0][:50])  # raw [0, 1] inputs, as MisGAN
     np.testing.assert_allclose(statistics.mu, features.numpy().mean(0), rtol=1e-5, atol=1e-6)
 
 

@@ -208,7 +208,8 @@ def feature_statistics(X, *, features="mnist-lenet", image_shape=None,
     features : {"mnist-lenet", "inception"}, InceptionFeatures, torch module, \
             transformer or callable, default="mnist-lenet"
         ``"mnist-lenet"``: the bundled MNIST LeNet (28x28 only), fc1 before its ReLU,
-        fed raw [0, 1] pixels as MisGAN's FID does.  ``"inception"``:
+        fed raw [0, 1] pixels as MisGAN's FID does (it was trained on normalised
+        pixels; see ``skrbm_impute.metrics._lenet``).  ``"inception"``:
         :class:`InceptionFeatures` with its defaults.  A torch module is moved to
         ``device`` and put in eval mode; it receives float32 images of shape
         (b, 1, H, W) and its output is flattened.  A fitted transformer's
