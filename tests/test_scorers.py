@@ -146,3 +146,17 @@ def test_scorers_pickle_for_parallel_search(digits):
                    FIDScorer(X, features=PCA(n_components=3, random_state=0).fit(X))):
         copy = pickle.loads(pickle.dumps(scorer))
         assert copy(imputer, X_missing) == pytest.approx(scorer(imputer, X_missing), rel=1e-9)
+
+
+@pytest.mark.filterwarnings("error::UserWarning")
+def test_masked_rmse_scorer_keeps_dataframe_feature_names(digits):
+    pd = pytest.importorskip("pandas")
+    _, X_missing, _ = digits
+    frame = pd.DataFrame(X_missing, columns=[f"pixel{i}" for i in range(64)])
+    pipeline = Pipeline([("scale", StandardScaler()), ("imputer", DiffusionInpaintImputer())])
+    search = GridSearchCV(pipeline, {"imputer__n_iter": [0, 50]}, scoring=MaskedRMSEScorer(),
+                          cv=2, error_score="raise").fit(frame)
+    assert search.best_params_ == {"imputer__n_iter": 50}
+    with pytest.warns(UserWarning, match="feature names"):  # arrays lack the names
+        array_score = MaskedRMSEScorer()(search.best_estimator_, X_missing)
+    assert MaskedRMSEScorer()(search.best_estimator_, frame) == pytest.approx(array_score)

@@ -96,8 +96,9 @@ class MaskedRMSEScorer:
         """Minus the RMSE of ``estimator``'s imputation of hidden observed entries."""
         X_hidden, hidden = self.hide(X)
         preprocess, imputer = split_at_step(estimator, self.step, "transform")
-        X_truth = np.asarray(preprocess(np.asarray(X, dtype=np.float64)), dtype=np.float64)
-        X_imputed = imputer.transform(preprocess(X_hidden))
+        X_values = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+        X_truth = np.asarray(preprocess(_like(X, X_values)), dtype=np.float64)
+        X_imputed = imputer.transform(preprocess(_like(X, X_hidden)))
         if X_truth.shape != hidden.shape or np.shape(X_imputed) != hidden.shape:
             raise ValueError(
                 "The imputer's input and output must keep X's shape "
@@ -157,3 +158,10 @@ class FIDScorer:
             batch_size=self.batch_size, device=self.device)
         return -frechet_distance(statistics, self.reference_statistics_)
 
+
+def _like(X, values):
+    """``values`` as a DataFrame with ``X``'s columns when ``X`` is one (keeps the
+    feature names a Pipeline fitted on a DataFrame expects), else as they are."""
+    if hasattr(X, "columns") and hasattr(X, "index"):
+        return type(X)(values, index=X.index, columns=X.columns)
+    return values
