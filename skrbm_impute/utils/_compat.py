@@ -1,6 +1,7 @@
 """Every private scikit-learn import lives here, so that a future rename is one edit."""
 
 from sklearn.base import _fit_context
+from sklearn.impute._base import _BaseImputer  # noqa: F401  (SimpleImputer, KNNImputer, ...)
 from sklearn.utils._param_validation import Interval, StrOptions, HasMethods, Hidden
 from sklearn.utils.validation import validate_data
 
