@@ -398,3 +398,16 @@ def test_cuda_training_keeps_fitted_state_on_the_cpu():
     np.testing.assert_array_equal(out, pickle.loads(pickle.dumps(est)).transform(X))
     again = MisGANImputer(device="cuda", random_state=0, **FAST).fit(X)
     np.testing.assert_array_equal(out, again.transform(X))
+
+
+def test_conv_architecture_fits_and_imputes_28_by_28_images():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(16, 784))
+    X[rng.uniform(size=X.shape) < 0.6] = np.nan
+    est = MisGANImputer(architecture="conv", n_epochs=1, batch_size=8, latent_size=8,
+                        n_critic=2, random_state=0).fit(X)
+    assert est.n_generator_updates_ == 1
+    assert isinstance(est.networks_["data_critic"], ConvCritic)
+    out = est.transform(X)
+    assert np.array_equal(out[~np.isnan(X)], X[~np.isnan(X)])
+    assert not np.isnan(out).any()
