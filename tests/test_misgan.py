@@ -24,6 +24,7 @@ from skrbm_impute._numerics.misgan import (
     gradient_penalty,
     make_optimizers,
     reset_parameters,
+    train_step,
     update_critic,
 )
 
@@ -236,6 +237,38 @@ def test_one_training_step_trains_the_right_networks(architecture):
     for name in CRITICS:
         assert not changed(after_critics[name], after_generators[name]), name
         assert all(p.requires_grad for p in networks[name].parameters())  # unfrozen again
+
+
+@pytest.mark.parametrize("update_generators", [False, True])
+def test_train_step_is_the_critic_step_then_the_generator_step(update_generators):
+    def fresh():
+        networks = build_networks("fc", n_pixels=16, latent_size=4)
+        reset_parameters(networks, torch.Generator().manual_seed(0))
+        return networks, make_optimizers(networks)
+
+    data, observed = tiny_batch(16)
+    weights = dict(tau=0.0, alpha=0.1, beta=0.1, gamma=0.0)
+    networks, optimizers = fresh()
+    before = snapshot(networks)
+    losses = train_step(
+        networks, optimizers, data, observed, update_generators=update_generators,
+        gp_lambda=10.0, latent_size=4, generator=torch.Generator().manual_seed(1), **weights,
+    )
+    after = snapshot(networks)
+    trained = CRITICS + (TRAINED_BY_GENERATOR_STEP if update_generators else ())
+    assert set(losses) == set(trained)
+    for name in networks:
+        assert changed(before[name], after[name]) == (name in trained), name
+
+    manual, manual_optimizers = fresh()
+    generator = torch.Generator().manual_seed(1)
+    critic_step(manual, manual_optimizers, data, observed, tau=0.0, gp_lambda=10.0,
+                latent_size=4, generator=generator)
+    if update_generators:
+        generator_step(manual, manual_optimizers, data, observed, latent_size=4,
+                       generator=generator, **weights)
+    manual_after = snapshot(manual)
+    assert not any(changed(after[name], manual_after[name]) for name in networks)
 
 
 def _data_generator_after_one_step(beta, beta_form, gamma=0.0):
