@@ -53,9 +53,10 @@ class MisGANImputer(BaseImputer):
         networks ignore the layout, so with ``architecture="fc"`` and ``None`` any
         number of features is accepted (``image_shape_`` is then ``(1, n_features)``
         unless ``n_features`` is a perfect square).
-    n_epochs : int, default=1000
-        Passes over the training data (the authors' default; that is weeks of CPU
-        time for ``"conv"`` on 60,000 MNIST digits, so lower it on a CPU).
+    n_epochs : int, default=500
+        Passes over the training data: the paper's setting (the released script's
+        default is 1000).  That is days of CPU time for ``"conv"`` on 50,000 MNIST
+        digits, so lower it on a CPU or use a GPU.
     batch_size : int, default=64
         Images per batch.  Incomplete last batches are dropped, as the authors do;
         with fewer than ``batch_size`` training images one batch of all of them is used.
@@ -182,7 +183,7 @@ class MisGANImputer(BaseImputer):
         *,
         architecture="conv",
         image_shape=None,
-        n_epochs=1000,
+        n_epochs=500,
         batch_size=64,
         latent_size=128,
         tau=0.0,
