@@ -4,7 +4,7 @@ The imputers take arrays with NaN marking missing entries and return a new array
 with the observed entries unchanged.
 """
 
-from .impute import DiffusionInpaintImputer, MeanImputer
+from .impute import DiffusionInpaintImputer, LMRBMImputer, MaskedRBMImputer, MeanImputer
 from .masks import (
     apply_mask,
     independent_mask,
@@ -17,6 +17,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DiffusionInpaintImputer",
+    "LMRBMImputer",
+    "MaskedRBMImputer",
     "MeanImputer",
     "apply_mask",
     "independent_mask",

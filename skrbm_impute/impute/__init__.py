@@ -3,5 +3,12 @@
 from ._base import BaseImputer
 from ._diffusion import DiffusionInpaintImputer
 from ._mean import MeanImputer
+from ._rbm import LMRBMImputer, MaskedRBMImputer
 
-__all__ = ["BaseImputer", "DiffusionInpaintImputer", "MeanImputer"]
+__all__ = [
+    "BaseImputer",
+    "DiffusionInpaintImputer",
+    "LMRBMImputer",
+    "MaskedRBMImputer",
+    "MeanImputer",
+]
