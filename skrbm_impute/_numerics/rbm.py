@@ -252,6 +252,12 @@ def principal_directions(x, rank):
     return vectors[:, -rank:].flip(1).contiguous()
 
 
+def random_orthonormal(n_rows, n_columns, *, generator, dtype, device):
+    """An ``(n_rows, n_columns)`` matrix with orthonormal columns (QR of a Gaussian)."""
+    gaussian = torch.randn(n_rows, n_columns, generator=generator, dtype=dtype, device=device)
+    return torch.linalg.qr(gaussian).Q.contiguous()
+
+
 def init_parameters(
     observed_mean, n_hidden, *, generator, dtype, device, visible_basis=None, scale=0.01
 ):
