@@ -86,7 +86,7 @@ def summarize(path):
     print(f"RMSE / Mean-imputer RMSE (mean ± s.e. over draws), from {path}")
     for (rate, model), row in summary.iterrows():
         print(f"I.M. {rate:.1f}  {model:9s} {row['mean']:.3f} ± {row['sem']:.3f}"
-              f"  (n={int(row['count'])}, rank={row['rank']}, fit {row['fit_s']:.0f} s)")
+              f"  (n={int(row['count'])}, rank={row['rank']:.0f}, fit {row['fit_s']:.0f} s)")
 
 
 def main():
