@@ -244,9 +244,9 @@ _COMMON_PARAMS_DOC = """
         ScaledGD), recomputed every batch.  The plain chain rule ``ΔA = ΔW Bᵀ``,
         ``ΔB = Aᵀ ΔW`` either barely moves (small factors) or diverges within a few
         batches at learning rates a full ``W`` tolerates, since its step on ``W``
-        grows with the factors' size; the preconditioned step does not, and learns at
-        least as fast as a full ``W`` (``benchmarks/rbm_rank_speed.py``).  It costs
-        two ``r x r`` Cholesky inversions and two Gram products per batch.
+        grows with the factors' size; the preconditioned step does not, and tracks a
+        full ``W`` epoch by epoch (``benchmarks/rbm_rank_speed.py``).  It costs two
+        ``r x r`` Cholesky inversions and two Gram products per batch.
     imputation : {"mean-field", "sample"}, default="mean-field"
         ``"mean-field"`` fills each hole with its conditional expectation
         ``sigmoid(W p(h) + b)`` given the hidden probabilities: the low-distortion
