@@ -247,12 +247,12 @@ _COMMON_PARAMS_DOC = """
         ScaledGD), recomputed every batch.  The plain chain rule ``ΔA = ΔW Bᵀ``,
         ``ΔB = Aᵀ ΔW`` either barely moves (small factors) or diverges within a few
         batches at learning rates a full ``W`` tolerates, since its step on ``W``
-        grows with the factors' size; the preconditioned step does not, and tracks a
-        full ``W`` epoch by epoch (``benchmarks/rbm_rank_speed.py``).  It costs two
-        ``r x r`` Cholesky inversions and two Gram products per batch.  At large
-        learning rates the factorised LM-RBM is less steady than the full one (I.M.
-        0.6, ``learning_rate=4e-3``: one draw in three ended at 1.2x the full
-        model's RMSE; half that rate did not).
+        grows with the factors' size; the preconditioned step does not.  On MNIST
+        (``benchmarks/rbm_rank_speed.py``, 600 hidden units) it tracks a full ``W``
+        epoch by epoch at I.M. 0.6 and 0.9, but learns far more slowly at I.M. 0.3,
+        where the rank (549) is close to ``n_components``; and at large learning
+        rates it is less steady than a full ``W``.  It costs two ``r x r`` Cholesky
+        inversions and two Gram products per batch.
     imputation : {"mean-field", "sample"}, default="mean-field"
         ``"mean-field"`` fills each hole with its conditional expectation
         ``sigmoid(W p(h) + b)`` given the hidden probabilities: the low-distortion
