@@ -7,9 +7,11 @@ After each epoch prints the test RMSE divided by MeanImputer's (lower is better)
 - ``full W``: the reference;
 - ``chain rule, small A, B``: ΔA = ΔW Bᵀ, ΔB = Aᵀ ΔW, A and B ~ N(0, 0.01²);
 - ``chain rule, PCA A``: the same steps, A = leading principal directions, B ~ N(0, 0.01²);
-- ``scaled, random A``: damped ScaledGD steps, A random orthonormal;
+- ``scaled, random A``: damped ScaledGD steps (``factor_preconditioners``, δ = 0.1),
+  A random orthonormal;
 - ``scaled, PCA A``: damped ScaledGD steps, A = principal directions;
-- ``fixed PCA A, B learns``: A = principal directions kept fixed, ΔB = Aᵀ ΔW.
+- ``fixed PCA A, B learns``: A = principal directions kept fixed, ΔB = Aᵀ ΔW (what
+  the estimators do).
 
     OMP_NUM_THREADS=1 python benchmarks/rbm_rank_speed.py [--rate 0.6] [--epochs 6]
 """

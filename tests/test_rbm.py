@@ -271,6 +271,12 @@ def test_rank_resolution():
     assert model.hidden_factor_.shape == (expected, 40)
     np.testing.assert_allclose(model.components_,
                                (model.visible_factor_ @ model.hidden_factor_).T, atol=1e-6)
+    # A stays the leading principal directions of the mean-filled data; B learnt.
+    holes = np.isnan(X_missing)
+    filled = np.where(holes, np.nanmean(X_missing, axis=0), X_missing)
+    _, _, vt = np.linalg.svd(filled, full_matrices=False)
+    overlap = vt[:expected] @ model.visible_factor_
+    np.testing.assert_allclose(overlap.T @ overlap, np.eye(expected), atol=1e-3)
     # A rank that restricts nothing trains a full W.
     assert LMRBMImputer(n_components=8, n_epochs=1, rank=50).fit(X_missing).rank_ is None
 
