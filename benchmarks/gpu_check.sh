@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# GPU checks of the RBM imputers (issue 3), for a fresh CUDA machine with torch installed.
+# GPU checks of the package (RBM imputers, MisGAN, FID), for a fresh CUDA machine with torch
+# installed.  Wheels in .whl/ (pytorch-fid, mlxtend, scikit-learn) are installed to /tmp/site
+# when present; MNIST IDX files are read from $SKRBM_IMPUTE_DATA (default .gpudata/).
 # Run from the repository root:  bash benchmarks/gpu_check.sh
 # Writes everything to $OUT/gpu_check.log when $OUT is set.  Takes well under 5 minutes.
 set -u
@@ -23,7 +25,12 @@ for name in ("numpy", "sklearn", "tqdm", "pytest", "mlxtend", "threadpoolctl"):
     except ImportError:
         print(name, "MISSING")
 PY
-python -c "import skrbm_impute" 2>/dev/null || pip install -e . --no-deps -q || true
+if ls .whl/*.whl >/dev/null 2>&1; then
+    python -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl && export PYTHONPATH="$PYTHONPATH:/tmp/site"
+fi
+export SKRBM_IMPUTE_DATA="${SKRBM_IMPUTE_DATA:-$PWD/.gpudata}"
+python -c "import sklearn, pytorch_fid, skrbm_impute; print('sklearn', sklearn.__version__)"
 
 step "CUDA tests of tests/test_rbm.py"
 timeout 150 python -m pytest tests/test_rbm.py -q -k "cuda" -p no:cacheprovider || status=1
@@ -61,6 +68,16 @@ for cls in (LMRBMImputer, MaskedRBMImputer):
             ok &= same and same_hidden and np.isfinite(on_cuda).all()
 raise SystemExit(0 if ok else 1)
 PY
+
+step "CUDA tests of MisGAN and the metrics"
+timeout 120 python -m pytest tests/test_misgan.py tests/test_metrics.py -q -m cuda \
+    -p no:cacheprovider || status=1
+
+step "MisGAN epoch benchmark on CUDA (8,000 images)"
+timeout 120 python benchmarks/bench_misgan_epoch.py --device cuda --repeats 5 || status=1
+
+step "FID benchmark on CUDA (10,000 images)"
+timeout 120 python benchmarks/bench_fid.py --device cuda --repeats 3 || status=1
 
 step "done, status $status"
 exit $status
