@@ -113,6 +113,24 @@ def test_fid_matches_independent_formula():
     assert fid(A, B, features=lambda batch: batch) == pytest.approx(expected, rel=1e-8)
 
 
+def test_fid_works_when_scipy_sqrtm_has_no_disp(monkeypatch):
+    # SciPy 1.18 removed sqrtm's ``disp``, which pytorch-fid 0.3 passes (seen on a GPU
+    # machine): simulate that SciPy and expect the same distance.
+    import scipy.linalg
+
+    sqrtm = scipy.linalg.sqrtm
+
+    def sqrtm_without_disp(A, blocksize=64):
+        return sqrtm(A)
+
+    rng = np.random.default_rng(3)
+    A = rng.normal(size=(300, 6))
+    B = rng.normal(0.5, 1.5, size=(200, 6)) @ rng.normal(size=(6, 6))
+    expected = _reference_fid(A, B)
+    monkeypatch.setattr(scipy.linalg, "sqrtm", sqrtm_without_disp)
+    assert fid(A, B, features=lambda batch: batch) == pytest.approx(expected, rel=1e-8)
+
+
 def test_fid_of_a_set_with_itself_is_zero_and_grows_with_noise(mnist_sample):
     X = mnist_sample[0][:1000]
     reference = feature_statistics(X)

@@ -1,10 +1,34 @@
 """Fréchet distance between the feature statistics of two image sets."""
 
+import inspect
 import warnings
+from unittest import mock
 
 import numpy as np
+import scipy.linalg
 
 from ._features import DEFAULT_BATCH_SIZE, FeatureStatistics, feature_statistics
+
+
+class _LinalgWithSqrtmDisp:
+    """``scipy.linalg`` as pytorch-fid 0.3 expects it: ``sqrtm(A, disp=False)`` returning
+    ``(root, error_estimate)``.  SciPy 1.18 removed ``disp`` (pytorch-fid then raises a
+    TypeError); this restores the old return value with SciPy's own error formula."""
+
+    def __getattr__(self, name):
+        return getattr(scipy.linalg, name)
+
+    @staticmethod
+    def sqrtm(A, disp=True, blocksize=64):
+        root = scipy.linalg.sqrtm(A)
+        if disp:
+            return root
+        error = np.linalg.norm(root @ root - A, "fro") ** 2 / np.linalg.norm(A, "fro")
+        return root, error
+
+
+def _sqrtm_takes_disp():
+    return "disp" in inspect.signature(scipy.linalg.sqrtm).parameters
 
 
 def frechet_distance(statistics_a, statistics_b):
@@ -25,9 +49,16 @@ def frechet_distance(statistics_a, statistics_b):
             f"{mu_b.shape}, covariance {sigma_a.shape} and {sigma_b.shape}."
         )
     with warnings.catch_warnings():
-        # pytorch-fid calls scipy's sqrtm(disp=False), deprecated in SciPy 1.17.
+        # pytorch-fid calls scipy's sqrtm(disp=False), deprecated in SciPy 1.17 and
+        # removed in 1.18: there, hand pytorch-fid a linalg that still accepts it.
         warnings.simplefilter("ignore", DeprecationWarning)
-        distance = calculate_frechet_distance(mu_a, sigma_a, mu_b, sigma_b)
+        if _sqrtm_takes_disp():
+            distance = calculate_frechet_distance(mu_a, sigma_a, mu_b, sigma_b)
+        else:
+            import pytorch_fid.fid_score
+
+            with mock.patch.object(pytorch_fid.fid_score, "linalg", _LinalgWithSqrtmDisp()):
+                distance = calculate_frechet_distance(mu_a, sigma_a, mu_b, sigma_b)
     return max(float(distance), 0.0)
 
 
