@@ -86,6 +86,8 @@ def compare_with_paper(frame):
              "Ratios to the Mean imputer on the same masks: ours (mean ± SE over repeat pairs) "
              "/ paper.", ""]
     for metric in ("rmse", "fid", "accuracy"):
+        if not (ratios["metric"] == metric).any():
+            continue
         lines += [f"## {metric}", "", "| cell | " + " | ".join(methods) + " |",
                   "| --- |" + " ---: |" * len(methods)]
         for mechanism, rate in cells:

@@ -88,7 +88,7 @@ def plot_perception_distortion(frame, path, *, methods=None, params=None):
     methods = ordered_methods(summary["method"], methods)
     style = _style(methods)
     wide = summary.pivot_table(index=["method", "mechanism", "rate"], columns="metric",
-                               values=["mean", "se"])
+                               values=["mean", "se"], dropna=False)
     fig, axes = plt.subplots(1, len(mechanisms), squeeze=False, figsize=(5 * len(mechanisms), 4.4))
     for col, mechanism in enumerate(mechanisms):
         ax = axes[0, col]

@@ -6,7 +6,10 @@ set and scored on each of its test repeats (the recipe of
 :func:`skrbm_impute.metrics.downstream_accuracy`, without refitting per test set).
 """
 
+import warnings
+
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from ._methods import import_estimator
@@ -56,6 +59,12 @@ def rmse(X_true, X_imputed, missing):
 
 
 def fit_classifier(X_train, y_train, config):
-    """The downstream multinomial logistic regression, fit on (imputed) training data."""
+    """The downstream multinomial logistic regression, fit on (imputed) training data.
+
+    lbfgs stops after the preset's ``metrics.classifier_max_iter`` iterations; its
+    convergence warning is silenced (it would repeat for every cell).
+    """
     classifier = LogisticRegression(max_iter=config["metrics"]["classifier_max_iter"])
-    return classifier.fit(X_train, y_train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return classifier.fit(X_train, y_train)
