@@ -5,3 +5,8 @@ from sklearn.utils._param_validation import Interval, StrOptions, HasMethods, Hi
 from sklearn.utils.validation import validate_data
 
 __all__ = ["_fit_context", "Interval", "StrOptions", "HasMethods", "Hidden", "validate_data"]
+
+# The common base of scikit-learn's imputers (SimpleImputer, KNNImputer, ...).
+from sklearn.impute._base import _BaseImputer  # noqa: E402
+
+__all__ += ["_BaseImputer"]

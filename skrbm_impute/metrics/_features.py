@@ -1,0 +1,239 @@
+"""Feature extractors for the FID and batched, memory-bounded feature statistics."""
+
+import os
+import urllib.error
+from pathlib import Path
+from typing import NamedTuple
+from unittest import mock
+
+import numpy as np
+import torch
+from sklearn.utils import check_array
+
+from ..utils._torch import resolve_device
+from ..utils._validation import resolve_image_shape
+from ._lenet import load_mnist_lenet
+
+#: Default number of images pushed through a feature network at once.
+DEFAULT_BATCH_SIZE = 256
+
+
+class FeatureStatistics(NamedTuple):
+    """Mean and covariance (``np.cov`` convention, N - 1) of a set's features.
+
+    Compute it once with :func:`feature_statistics` for a reference set and pass it to
+    :func:`fid` or :class:`FIDScorer` in place of the images.
+    """
+
+    mu: np.ndarray
+    sigma: np.ndarray
+
+
+class InceptionFeatures:
+    """pytorch-fid's InceptionV3 (the TensorFlow FID network) as a feature extractor.
+
+    Gray images (n, H * W) are repeated over three channels; pytorch-fid resizes them
+    to 299x299 and maps [0, 1] to [-1, 1].  ``features="inception"`` is
+    ``InceptionFeatures()``.
+
+    Parameters
+    ----------
+    weights : str or Path, default=None
+        The pytorch-fid weights file ``pt_inception-2015-12-05-6726825d.pth``.  ``None``
+        looks for it in the torch hub cache (``<torch.hub.get_dir()>/checkpoints/``)
+        and, with ``download=True``, downloads it there when missing.
+    dims : {64, 192, 768, 2048}, default=2048
+        Which Inception block's pooled features to use (2048 is the standard FID).
+    download : bool, default=True
+        Allow the download of missing weights.  Offline (or with ``download=False``)
+        a missing file raises ``FileNotFoundError`` naming the file and the directory
+        to put it in.
+    """
+
+    def __init__(self, weights=None, dims=2048, download=True):
+        self.weights = weights
+        self.dims = dims
+        self.download = download
+
+    def __repr__(self):
+        return (f"InceptionFeatures(weights={self.weights!r}, dims={self.dims!r}, "
+                f"download={self.download!r})")
+
+    def weights_path(self):
+        """Where the weights are read from: ``weights`` or the torch hub cache file."""
+        from pytorch_fid.inception import FID_WEIGHTS_URL
+
+        if self.weights is not None:
+            return Path(self.weights)
+        return Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(FID_WEIGHTS_URL)
+
+    def _state_dict(self):
+        from pytorch_fid.inception import FID_WEIGHTS_URL
+
+        path = self.weights_path()
+        if not path.exists() and self.weights is None and self.download:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                torch.hub.download_url_to_file(FID_WEIGHTS_URL, str(path), progress=False)
+            except (urllib.error.URLError, OSError) as exc:
+                raise FileNotFoundError(self._missing_message(path, f"the download failed ({exc})")) from exc
+        if not path.exists():
+            reason = "download=False" if self.weights is None else "the given path does not exist"
+            raise FileNotFoundError(self._missing_message(path, reason))
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+    @staticmethod
+    def _missing_message(path, reason):
+        from pytorch_fid.inception import FID_WEIGHTS_URL
+
+        return (
+            f"The InceptionV3 FID weights {path.name} were not found at {path} and "
+            f"{reason}. Download {FID_WEIGHTS_URL} and put it in {path.parent} (the torch "
+            "hub cache, see torch.hub.get_dir()), or pass its path as "
+            "InceptionFeatures(weights=...)."
+        )
+
+    def _model(self, device):
+        from pytorch_fid import inception
+
+        if self.dims not in inception.InceptionV3.BLOCK_INDEX_BY_DIM:
+            raise ValueError(
+                f"dims must be one of {sorted(inception.InceptionV3.BLOCK_INDEX_BY_DIM)}; "
+                f"got {self.dims!r}."
+            )
+        state_dict = self._state_dict()
+        # pytorch-fid's constructor fetches the weights from its URL; hand it ours instead.
+        with mock.patch.object(inception, "load_state_dict_from_url", lambda *a, **k: state_dict):
+            model = inception.InceptionV3([inception.InceptionV3.BLOCK_INDEX_BY_DIM[self.dims]])
+        return model.to(device).eval()
+
+    def _extractor(self, image_shape, n_features, device):
+        height, width = resolve_image_shape(image_shape, n_features)
+        model = self._model(device)
+
+        def extract(batch):
+            images = _as_images(batch, height, width, device).expand(-1, 3, -1, -1)
+            # Blocks before the last end in feature maps; pool them as pytorch-fid does.
+            return torch.nn.functional.adaptive_avg_pool2d(model(images)[0], 1).flatten(1)
+
+        return extract
+
+
+def _as_images(batch, height, width, device):
+    return torch.as_tensor(batch, dtype=torch.float32, device=device).reshape(-1, 1, height, width)
+
+
+def _lenet_extractor(image_shape, n_features, device):
+    shape = resolve_image_shape(image_shape, n_features)
+    if shape != (28, 28):
+        raise ValueError(
+            f"features='mnist-lenet' needs 28x28 images; got image shape {shape}. Use "
+            "features='inception', a callable or a fitted transformer for other sizes."
+        )
+    model = load_mnist_lenet(device)
+    return lambda batch: model.features(_as_images(batch, 28, 28, device))
+
+
+def _module_extractor(module, image_shape, n_features, device):
+    height, width = resolve_image_shape(image_shape, n_features)
+    module = module.to(device).eval()
+    return lambda batch: module(_as_images(batch, height, width, device)).flatten(1)
+
+
+def _feature_extractor(features, image_shape, n_features, device):
+    """A function mapping a batch (b, n_features) of NumPy rows to a (b, d) feature array."""
+    if isinstance(features, str):
+        if features == "mnist-lenet":
+            return _lenet_extractor(image_shape, n_features, device)
+        if features == "inception":
+            return InceptionFeatures()._extractor(image_shape, n_features, device)
+        raise ValueError(
+            f"features must be 'mnist-lenet', 'inception', an InceptionFeatures, a torch "
+            f"module, a fitted transformer or a callable; got {features!r}."
+        )
+    if isinstance(features, InceptionFeatures):
+        return features._extractor(image_shape, n_features, device)
+    if isinstance(features, torch.nn.Module):
+        return _module_extractor(features, image_shape, n_features, device)
+    if hasattr(features, "transform"):
+        return features.transform
+    if callable(features):
+        return features
+    raise TypeError(
+        "features must be 'mnist-lenet', 'inception', an InceptionFeatures, a torch module, "
+        f"a fitted transformer or a callable; got {type(features).__name__}."
+    )
+
+
+def _to_numpy(values):
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=np.float64)
+
+
+def feature_statistics(X, *, features="mnist-lenet", image_shape=None,
+                       batch_size=DEFAULT_BATCH_SIZE, device="cpu"):
+    """Mean and covariance of the features of ``X``, computed batch by batch.
+
+    Memory stays bounded by one batch of images and features plus a d x d scatter
+    matrix, whatever the number of images: the mean and covariance are merged over
+    batches with Chan et al.'s pairwise update (numerically stable, no huge feature
+    matrix is kept).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Complete (NaN-free) images as rows, values in [0, 1] for the networks.
+    features : {"mnist-lenet", "inception"}, InceptionFeatures, torch module, \
+            transformer or callable, default="mnist-lenet"
+        ``"mnist-lenet"``: the bundled MNIST LeNet (28x28 only), fc1 before its ReLU,
+        fed raw [0, 1] pixels as MisGAN's FID does.  ``"inception"``:
+        :class:`InceptionFeatures` with its defaults.  A torch module receives float32
+        images of shape (b, 1, H, W) on ``device`` and its output is flattened; a
+        fitted transformer's ``transform`` or a callable receives NumPy rows
+        (b, n_features) and returns (b, d) features.
+    image_shape : tuple (height, width) or None, default=None
+        Image shape for the networks; ``None`` means square images.
+    batch_size : int, default=256
+        Images per forward pass.
+    device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
+        Where the networks run.
+
+    Returns
+    -------
+    statistics : FeatureStatistics
+        ``(mu, sigma)``: feature mean (d,) and covariance (d, d), float64.
+    """
+    X = check_array(X, dtype=None, ensure_min_samples=2)
+    if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):
+        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
+    device = resolve_device(device)
+    extract = _feature_extractor(features, image_shape, X.shape[1], device)
+    n_seen, mean, scatter = 0, None, None
+    with torch.no_grad():
+        for start in range(0, X.shape[0], batch_size):
+            batch = np.asarray(X[start:start + batch_size], dtype=np.float32)
+            values = _to_numpy(extract(batch))
+            if values.ndim != 2 or values.shape[0] != batch.shape[0]:
+                raise ValueError(
+                    f"features must map a batch of {batch.shape[0]} rows to an array of "
+                    f"shape ({batch.shape[0]}, d); got shape {values.shape}."
+                )
+            if not np.isfinite(values).all():
+                raise ValueError("The feature extractor returned non-finite features.")
+            n_seen, mean, scatter = _merge_moments(n_seen, mean, scatter, values)
+    return FeatureStatistics(mean, scatter / (n_seen - 1))
+
+
+def _merge_moments(n_seen, mean, scatter, values):
+    """Add a batch to a running (count, mean, centred scatter) triple."""
+    n_batch = values.shape[0]
+    batch_mean = values.mean(axis=0)
+    centred = values - batch_mean
+    batch_scatter = centred.T @ centred
+    if n_seen == 0:
+        return n_batch, batch_mean, batch_scatter
+    n_total = n_seen + n_batch
+    delta = batch_mean - mean
+    scatter = scatter + batch_scatter + np.outer(delta, delta) * (n_seen * n_batch / n_total)
+    return n_total, mean + delta * (n_batch / n_total), scatter
