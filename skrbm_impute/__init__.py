@@ -4,7 +4,7 @@ The imputers take arrays with NaN marking missing entries and return a new array
 with the observed entries unchanged.
 """
 
-from .impute import DiffusionInpaintImputer, MeanImputer
+from .impute import DiffusionInpaintImputer, MeanImputer, MisGANImputer
 from .masks import (
     apply_mask,
     independent_mask,
@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DiffusionInpaintImputer",
     "MeanImputer",
+    "MisGANImputer",
     "apply_mask",
     "independent_mask",
     "make_mask",

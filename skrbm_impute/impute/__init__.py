@@ -3,5 +3,6 @@
 from ._base import BaseImputer
 from ._diffusion import DiffusionInpaintImputer
 from ._mean import MeanImputer
+from ._misgan import MisGANImputer
 
-__all__ = ["BaseImputer", "DiffusionInpaintImputer", "MeanImputer"]
+__all__ = ["BaseImputer", "DiffusionInpaintImputer", "MeanImputer", "MisGANImputer"]

@@ -8,11 +8,14 @@ and, if some generic check cannot apply to it, an entry with the reason to
 
 
 def _build_instances():
-    from ..impute import DiffusionInpaintImputer, MeanImputer
+    from ..impute import DiffusionInpaintImputer, MeanImputer, MisGANImputer
 
     return [
         MeanImputer(),
         DiffusionInpaintImputer(n_iter=20),
+        MisGANImputer(
+            architecture="fc", n_epochs=1, batch_size=16, latent_size=8, random_state=0
+        ),
     ]
 
 
@@ -25,6 +28,13 @@ _NOT_SQUARE = (
     "the generic checks use feature counts that are not perfect squares; an image "
     "imputer with image_shape=None rightly refuses them; tests/test_common.py runs the same\n"
     "behaviours on square images"
+)
+
+_NOT_UNIT_INTERVAL = (
+    "the generic checks draw values outside [0, 1] (normal, shifted or scaled data); a "
+    "model of [0, 1] data rightly refuses them with a ValueError; tests/test_common.py and "
+    "tests/test_misgan.py run the same behaviours (pickling, dtypes, subset and order "
+    "invariance, idempotent fit) on [0, 1] data"
 )
 
 EXPECTED_FAILED_CHECKS = {
@@ -51,6 +61,30 @@ EXPECTED_FAILED_CHECKS = {
         "check_transformer_data_not_an_array": _NOT_SQUARE,
         "check_transformer_general": _NOT_SQUARE,
         "check_transformer_preserve_dtypes": _NOT_SQUARE,
+    },
+    "MisGANImputer": {
+        "check_dict_unchanged": _NOT_UNIT_INTERVAL,
+        "check_dont_overwrite_parameters": _NOT_UNIT_INTERVAL,
+        "check_estimators_dtypes": _NOT_UNIT_INTERVAL,
+        "check_estimators_fit_returns_self": _NOT_UNIT_INTERVAL,
+        "check_estimators_overwrite_params": _NOT_UNIT_INTERVAL,
+        "check_estimators_pickle": _NOT_UNIT_INTERVAL,
+        "check_f_contiguous_array_estimator": _NOT_UNIT_INTERVAL,
+        "check_fit2d_1feature": _NOT_UNIT_INTERVAL,
+        "check_fit2d_1sample": _NOT_UNIT_INTERVAL,
+        "check_fit2d_predict1d": _NOT_UNIT_INTERVAL,
+        "check_fit_check_is_fitted": _NOT_UNIT_INTERVAL,
+        "check_fit_idempotent": _NOT_UNIT_INTERVAL,
+        "check_methods_sample_order_invariance": _NOT_UNIT_INTERVAL,
+        "check_methods_subset_invariance": _NOT_UNIT_INTERVAL,
+        "check_n_features_in": _NOT_UNIT_INTERVAL,
+        "check_n_features_in_after_fitting": _NOT_UNIT_INTERVAL,
+        "check_pipeline_consistency": _NOT_UNIT_INTERVAL,
+        "check_positive_only_tag_during_fit": _NOT_UNIT_INTERVAL,
+        "check_readonly_memmap_input": _NOT_UNIT_INTERVAL,
+        "check_transformer_data_not_an_array": _NOT_UNIT_INTERVAL,
+        "check_transformer_general": _NOT_UNIT_INTERVAL,
+        "check_transformer_preserve_dtypes": _NOT_UNIT_INTERVAL,
     },
 }
 
