@@ -4,7 +4,13 @@ The imputers take arrays with NaN marking missing entries and return a new array
 with the observed entries unchanged.
 """
 
-from .impute import DiffusionInpaintImputer, MeanImputer, MisGANImputer
+from .impute import (
+    DiffusionInpaintImputer,
+    LMRBMImputer,
+    MaskedRBMImputer,
+    MeanImputer,
+    MisGANImputer,
+)
 from .masks import (
     apply_mask,
     independent_mask,
@@ -17,6 +23,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DiffusionInpaintImputer",
+    "LMRBMImputer",
+    "MaskedRBMImputer",
     "MeanImputer",
     "MisGANImputer",
     "apply_mask",
