@@ -223,16 +223,17 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
 def _parallel_results(tasks, n_jobs):
     """Yield cell results as they finish; backends without generators (Ray's) run in
     batches of their worker count so results still reach the file batch by batch."""
-    parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     try:
-        yield from parallel(tasks)
-        return
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
     except ValueError as exc:
         if "does not support return_as" not in str(exc):
             raise
+    else:
+        yield from parallel(tasks)
+        return
     parallel = joblib.Parallel(n_jobs=n_jobs)
     tasks = list(tasks)
-    batch = max(1, parallel._effective_n_jobs())
+    batch = max(1, joblib.effective_n_jobs(n_jobs))
     for start in range(0, len(tasks), batch):
         yield from parallel(tasks[start:start + batch])
 
