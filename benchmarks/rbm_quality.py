@@ -28,11 +28,15 @@ from skrbm_impute.datasets import load_mnist
 from skrbm_impute.masks import apply_mask, independent_mask
 
 MODELS = {
-    "LM full": (LMRBMImputer, None),
-    "LM auto": (LMRBMImputer, "auto"),
-    "[5] full": (MaskedRBMImputer, None),
-    "[5] auto": (MaskedRBMImputer, "auto"),
+    "LM full": (LMRBMImputer, None, {}),
+    "LM auto": (LMRBMImputer, "auto", {}),
+    "[5] full": (MaskedRBMImputer, None, {}),
+    "[5] auto": (MaskedRBMImputer, "auto", {}),
+    # ablations (not run by default)
+    "LM lambda=1": (LMRBMImputer, None, {"observation_scaling": False}),
+    "LM no 8-9": (LMRBMImputer, None, {"gradient_correction": False}),
 }
+DEFAULT_MODELS = ["LM full", "LM auto", "[5] full", "[5] auto"]
 
 
 def image_rmse(X_true, X_imputed, mask):
@@ -55,9 +59,9 @@ def run(args):
             train, test = apply_mask(X_train, train_mask), apply_mask(X_test, test_mask)
             mean_rmse = image_rmse(X_test, MeanImputer().fit(train).transform(test), test_mask)
             for name in args.models:
-                cls, rank = MODELS[name]
+                cls, rank, options = MODELS[name]
                 start = time.perf_counter()
-                model = cls(rank=rank, random_state=draw, **settings).fit(train)
+                model = cls(rank=rank, random_state=draw, **options, **settings).fit(train)
                 rmse = image_rmse(X_test, model.transform(test), test_mask)
                 row = dict(draw=draw, rate=rate, model=name, rank=model.rank_, rmse=rmse,
                            mean_rmse=mean_rmse, ratio=rmse / mean_rmse,
@@ -90,7 +94,7 @@ def main():
     parser.add_argument("--data-home", default="/work/shared/data/mnist")
     parser.add_argument("--draws", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--rates", type=float, nargs="+", default=[0.3, 0.6, 0.9])
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS, choices=list(MODELS))
     parser.add_argument("--n-components", type=int, default=600)
     parser.add_argument("--n-epochs", type=int, default=15)
     parser.add_argument("--learning-rate", type=float, default=4e-3)

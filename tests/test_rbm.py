@@ -13,6 +13,16 @@ from skrbm_impute._numerics import rbm as core
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """The problems here are tiny: extra threads only add synchronisation (and thrash
+    on a shared machine).  Restored afterwards for the other test files."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -127,6 +137,40 @@ def test_factorised_step_is_chain_rule_of_full_step(variant):
                   factor_preconditioners=(t64(P_A), t64(P_B)), **flags)
     np.testing.assert_allclose(A_t.numpy() - A, delta_W @ B.T @ P_B, atol=1e-12)
     np.testing.assert_allclose(B_t.numpy() - B, P_A @ A.T @ delta_W, atol=1e-12)
+
+    # A held fixed: only B moves, by Aᵀ ΔW.
+    b_t, c_t, A_t, B_t = t64(b), t64(c), t64(A), t64(B)
+    core.cd1_step(t64(V), t64(M), b_t, (A_t, B_t), c_t, learning_rate=0.05,
+                  uniforms=tuple(t64(u) for u in uniforms), train_visible_factor=False,
+                  **flags)
+    np.testing.assert_array_equal(A_t.numpy(), A)
+    np.testing.assert_allclose(B_t.numpy() - B, A.T @ delta_W, atol=1e-12)
+
+
+def test_bfloat16_products_approximate_float32():
+    V, M, b, c, W, uniforms, lam = tiny_problem(9, n_samples=64, n_visible=30, n_hidden=40)
+    W = W * 0.2  # probabilities away from the draws' thresholds as far as possible
+    t32 = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
+    results = []
+    for matmul_dtype in (None, torch.bfloat16):
+        b_t, c_t, w_t = t32(b), t32(c), t32(W)
+        core.cd1_step(t32(V), t32(M), b_t, w_t, c_t, learning_rate=0.01, marginal=True,
+                      gradient_correction=True, observation_prob=t32(lam),
+                      uniforms=tuple(t32(u) for u in uniforms), matmul_dtype=matmul_dtype)
+        assert w_t.dtype == b_t.dtype == torch.float32
+        results.append(w_t.numpy() - W)
+    exact, rounded = results
+    # A draw may flip where a uniform sits within bf16 rounding of its probability.
+    assert np.abs(rounded - exact).mean() < 0.05 * np.abs(exact).mean()
+
+
+def test_init_parameters_copies_the_basis():
+    basis = torch.linalg.qr(torch.randn(6, 2, dtype=torch.float64)).Q
+    kept = basis.clone()
+    _, _, (A, _) = core.init_parameters(np.full(6, 0.3), 4, generator=torch.Generator(),
+                                        dtype=torch.float64, device="cpu", visible_basis=basis)
+    A.add_(1.0)
+    torch.testing.assert_close(basis, kept)
 
 
 def observed_energy(v, m, b, c, W, h, marginal):
@@ -255,6 +299,18 @@ def test_lm_and_masked_differ_and_ablations_are_reachable():
     for i in range(len(outputs)):
         for j in range(i + 1, len(outputs)):
             assert not np.allclose(outputs[i], outputs[j])
+
+
+def test_bfloat16_training_learns():
+    X, X_missing = masked_digits()
+    model = LMRBMImputer(n_components=64, n_epochs=30, learning_rate=1e-2, rank=None,
+                         matmul_dtype="bfloat16", random_state=0)
+    imputed = model.fit_transform(X_missing)
+    holes = np.isnan(X_missing)
+    mean_imputed = MeanImputer().fit_transform(X_missing)
+    assert model.components_.dtype == np.float32
+    assert (np.sqrt(np.mean((imputed - X)[holes] ** 2))
+            < 0.9 * np.sqrt(np.mean((mean_imputed - X)[holes] ** 2)))
 
 
 @pytest.mark.parametrize("imputation", ["mean-field", "sample"])

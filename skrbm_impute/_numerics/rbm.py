@@ -45,6 +45,13 @@ def _mm(a, b, out_dtype):
     return (a.to(b.dtype) @ b).to(out_dtype)
 
 
+def _affine(x, w, bias):
+    """``x @ w + bias`` in ``bias``'s dtype; the product in ``w``'s (fused when equal)."""
+    if w.dtype == bias.dtype:
+        return torch.addmm(bias, x.to(w.dtype), w)
+    return torch.add(x.to(w.dtype) @ w, bias)  # type promotion: one pass, in bias's dtype
+
+
 def _accumulate(target, a, b, alpha, compute_dtype):
     """``target += alpha * a @ b`` in place, the product in ``compute_dtype``."""
     if compute_dtype == target.dtype:
@@ -121,6 +128,7 @@ def cd1_step(
     observation_prob=None,
     factor_preconditioners=None,
     matmul_dtype=None,
+    train_visible_factor=True,
     generator=None,
     uniforms=None,
 ):
@@ -152,6 +160,10 @@ def cd1_step(
         Symmetric ``(P_A, P_B)`` turning the factor steps into ``ΔA = ΔW Bᵀ P_B``
         and ``ΔB = P_A Aᵀ ΔW`` (see :func:`factor_preconditioners`); ``None`` is the
         plain chain rule.
+    train_visible_factor : bool, default=True
+        False keeps ``A`` fixed (only ``B`` learns, ``ΔB = Aᵀ ΔW``): with
+        orthonormal ``A`` the step of W is then exactly ``A Aᵀ ΔW``, the full-rank
+        step projected onto A's column space.
     matmul_dtype : torch.dtype or None
         Dtype of the matrix products (e.g. ``torch.bfloat16``: about twice the
         float32 speed on CPUs with AVX512-BF16 and on GPUs); the parameters and
@@ -172,18 +184,16 @@ def cd1_step(
     # One cast of the weights per step when the products run in another dtype.
     w_c = tuple(w.to(compute) for w in weights) if factored else weights.to(compute)
 
-    def times_w(x):  # x W (through A, B when factored)
+    def hidden_pre(x):  # x W + c (through A, B when factored)
         if factored:
-            return _mm(_mm(x, w_c[0], compute), w_c[1], dtype)
-        return _mm(x, w_c, dtype)
+            return _affine(_mm(x, w_c[0], compute), w_c[1], hidden_bias)
+        return _affine(x, w_c, hidden_bias)
 
-    def times_b_t(h):  # h Bᵀ (factored) ...
+    def times_b_t(h):  # h Bᵀ (factored), in the compute dtype
         return _mm(h, w_c[1].T, compute)
 
-    def times_w_t(h):  # ... and h Wᵀ
-        if factored:
-            return _mm(h, w_c[0].T, dtype)
-        return _mm(h, w_c.T, dtype)
+    def times_w_t(h_or_hb):  # h Wᵀ = (h Bᵀ) Aᵀ, in the compute dtype
+        return _mm(h_or_hb, (w_c[0] if factored else w_c).T, compute)
 
     observed = 1.0 - missing
     sigmoid_b = torch.sigmoid(visible_bias)
@@ -191,14 +201,14 @@ def cd1_step(
 
     # Line 3: h ~ P(h | v_o) under Ê_o.
     x_pos = v_obs if b_m is None else v_obs + b_m
-    h = _bernoulli(torch.sigmoid(times_w(x_pos) + hidden_bias), generator, u_h)
+    h = _bernoulli(torch.sigmoid(hidden_pre(x_pos)), generator, u_h)
     # Line 4: v' ~ P(v | h) under E; only v'_o enters the updates.
     h_b = times_b_t(h) if factored else h
-    p_v = torch.sigmoid(times_w_t(h_b) + visible_bias)
+    p_v = torch.sigmoid(_affine(h_b, (w_c[0] if factored else w_c).T, visible_bias))
     v_neg = _bernoulli(p_v, generator, u_v) * observed
     # Line 5: h' ~ P(h | v'_o) under Ê_o.
     x_neg = v_neg if b_m is None else v_neg + b_m
-    h2 = _bernoulli(torch.sigmoid(times_w(x_neg) + hidden_bias), generator, u_h2)
+    h2 = _bernoulli(torch.sigmoid(hidden_pre(x_neg)), generator, u_h2)
     h2_b = times_b_t(h2) if factored else h2
 
     # Line 6, and line 8 with the old weights.
@@ -224,7 +234,8 @@ def cd1_step(
             precond_a, precond_b = factor_preconditioners
             stacked_hb = stacked_hb @ precond_b  # ΔW Bᵀ P_B
             stacked_xa = stacked_xa @ precond_a  # (P_A Aᵀ ΔW)ᵀ, P_A symmetric
-        _accumulate(visible_factor, stacked_x.T, stacked_hb, learning_rate, compute)
+        if train_visible_factor:
+            _accumulate(visible_factor, stacked_x.T, stacked_hb, learning_rate, compute)
         _accumulate(hidden_factor, stacked_xa.T, stacked_h, learning_rate, compute)
     else:
         _accumulate(weights, stacked_x.T, stacked_h, learning_rate, compute)
@@ -239,6 +250,12 @@ def principal_directions(x, rank):
     is linear in n_samples)."""
     _, vectors = torch.linalg.eigh(x.T @ x)
     return vectors[:, -rank:].flip(1).contiguous()
+
+
+def random_orthonormal(n_rows, n_columns, *, generator, dtype, device):
+    """An ``(n_rows, n_columns)`` matrix with orthonormal columns (QR of a Gaussian)."""
+    gaussian = torch.randn(n_rows, n_columns, generator=generator, dtype=dtype, device=device)
+    return torch.linalg.qr(gaussian).Q.contiguous()
 
 
 def init_parameters(
@@ -263,7 +280,7 @@ def init_parameters(
             n_visible, n_hidden, generator=generator, dtype=dtype, device=device
         )
         return visible_bias, hidden_bias, weights
-    visible_factor = visible_basis.to(dtype=dtype, device=device).contiguous()
+    visible_factor = visible_basis.to(dtype=dtype, device=device, copy=True).contiguous()
     hidden_factor = scale * torch.randn(
         visible_factor.shape[1], n_hidden, generator=generator, dtype=dtype, device=device
     )

@@ -69,8 +69,10 @@ class _BaseRBMImputer(BaseImputer):
         means = observed_mean(X, missing, fill_value=0.5)
         basis = None
         if self.rank_ is not None:
-            filled = v_obs + torch.as_tensor(means, dtype=torch.float32).to(self.device_) * missing_t
-            basis = core.principal_directions(filled, self.rank_)
+            basis = core.random_orthonormal(
+                n_features, self.rank_, generator=generator, dtype=torch.float32,
+                device=self.device_,
+            )
         visible_bias, hidden_bias, weights = core.init_parameters(
             means,
             self.n_components,
@@ -232,8 +234,7 @@ _COMMON_PARAMS_DOC = """
         visible units per training row, rounded.  ``None`` trains a full ``W``; a rank
         of at least ``min(n_features, n_components)`` does too, since it restricts
         nothing.  Initialisation and parameterisation (the paper is silent): ``A``
-        starts as the ``r`` leading principal directions (uncentred) of the training
-        data with holes filled by the observed means, ``B ~ N(0, 0.01²)``; the factor
+        starts with random orthonormal columns, ``B ~ N(0, 0.01²)``; the factor
         steps are the chain rule preconditioned by damped inverse Gram matrices,
         ``ΔA = ΔW Bᵀ (BBᵀ + 0.1 I)⁻¹`` and ``ΔB = (AᵀA + 0.1 I)⁻¹ Aᵀ ΔW`` (damped
         ScaledGD), recomputed every batch.  The plain chain rule ``ΔA = ΔW Bᵀ``,
