@@ -2,13 +2,13 @@
 
 import math
 import os
+import pickle
 import urllib.error
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from scipy import linalg
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -27,6 +27,7 @@ from skrbm_impute.metrics import (
     mnist_lenet_info,
     rmse,
 )
+from skrbm_impute.metrics._lenet import normalize
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +101,8 @@ def test_feature_statistics_streams_exact_mean_and_covariance(batch_size):
     rng = np.random.default_rng(1)
     X = rng.normal(3.0, 2.0, size=(103, 5))
     statistics = feature_statistics(X, features=lambda batch: batch, batch_size=batch_size)
-    np.testing.assert_allclose(statistics.mu, X.mean(0), rtol=1e-6)
-    np.testing.assert_allclose(statistics.sigma, np.cov(X, rowvar=False), rtol=1e-5)
+    np.testing.assert_allclose(statistics.mu, X.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(statistics.sigma, np.cov(X, rowvar=False), rtol=1e-10)
 
 
 def test_fid_matches_independent_formula():
@@ -109,7 +110,7 @@ def test_fid_matches_independent_formula():
     A = rng.normal(size=(300, 6))
     B = rng.normal(0.5, 1.5, size=(200, 6)) @ rng.normal(size=(6, 6))
     expected = _reference_fid(A, B)
-    assert fid(A, B, features=lambda batch: batch) == pytest.approx(expected, rel=1e-4)
+    assert fid(A, B, features=lambda batch: batch) == pytest.approx(expected, rel=1e-8)
 
 
 def test_fid_of_a_set_with_itself_is_zero_and_grows_with_noise(mnist_sample):
@@ -139,7 +140,7 @@ def test_fid_with_fitted_transformer_and_torch_module():
     pca = PCA(n_components=4, random_state=0).fit(X)
     A, B = X[:600], X[600:1200]
     expected = _reference_fid(pca.transform(A), pca.transform(B))
-    assert fid(A, B, features=pca) == pytest.approx(expected, rel=1e-4)
+    assert fid(A, B, features=pca) == pytest.approx(expected, rel=1e-8)
     module = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 3))
     weight = module[1].weight.detach().numpy().astype(np.float64)
     bias = module[1].bias.detach().numpy().astype(np.float64)
@@ -176,11 +177,13 @@ def test_bundled_lenet_weights_reach_recorded_accuracy():
     info = mnist_lenet_info()
     X, y = load_mnist("test", data_home=data_home, download=False)
     model = load_mnist_lenet()
+    images = torch.as_tensor(X, dtype=torch.float32).reshape(-1, 1, 28, 28)
     with torch.no_grad():
-        logits = model(torch.as_tensor(X, dtype=torch.float32).reshape(-1, 1, 28, 28))
-    accuracy = (logits.argmax(1).numpy() == y).mean()
+        accuracy = (model(normalize(images)).argmax(1).numpy() == y).mean()
+        raw_accuracy = (model(images).argmax(1).numpy() == y).mean()
     assert len(y) == info["test_digits"] == 10_000
     assert accuracy == pytest.approx(info["test_accuracy"], abs=2e-4)
+    assert raw_accuracy == pytest.approx(info["test_accuracy_raw_inputs"], abs=2e-4)
     assert accuracy >= 0.97
 
 
@@ -191,7 +194,7 @@ def test_lenet_features_are_fc1_before_relu(mnist_sample):
         features = model.features(images)
     assert features.shape == (50, 50)
     assert (features < 0).any()  # before the ReLU
-    statistics = feature_statistics(mnist_sample[0][:50])
+    statistics = feature_statistics(mnist_sample[0][:50])  # raw [0, 1] inputs, as MisGAN
     np.testing.assert_allclose(statistics.mu, features.numpy().mean(0), rtol=1e-5, atol=1e-6)
 
 
@@ -253,11 +256,17 @@ def test_inception_reads_weights_from_the_hub_cache(empty_hub_dir, stand_in_ince
     checkpoints = empty_hub_dir / "checkpoints"
     checkpoints.mkdir(parents=True)
     (checkpoints / stand_in_inception_weights.name).symlink_to(stand_in_inception_weights)
-    model = InceptionFeatures(download=False)._model("cpu")
+    features = InceptionFeatures(download=False)
     expected = torch.load(stand_in_inception_weights, weights_only=True)
-    torch.testing.assert_close(model.blocks[0][0].conv.weight, expected["Conv2d_1a_3x3.conv.weight"])
+    torch.testing.assert_close(features._model("cpu").blocks[0][0].conv.weight,
+                               expected["Conv2d_1a_3x3.conv.weight"])
+    # the standard 2048-dim pool features, through the whole network
+    X = np.random.default_rng(0).random((2, 784))
+    statistics = feature_statistics(X, features=features)
+    assert statistics.mu.shape == (2048,) and np.isfinite(statistics.sigma).all()
 
 
+@pytest.mark.filterwarnings("ignore:Matrix is singular")
 def test_inception_pipeline_with_stand_in_weights(stand_in_inception_weights):
     rng = np.random.default_rng(0)
     X = rng.random((6, 28 * 20))
@@ -267,6 +276,9 @@ def test_inception_pipeline_with_stand_in_weights(stand_in_inception_weights):
     assert fid(statistics, X, features=features, image_shape=(28, 20)) == pytest.approx(0, abs=1e-4)
     assert fid(X, np.clip(X + 0.5 * rng.random(X.shape), 0, 1), features=features,
                image_shape=(28, 20)) > 0
+    # the loaded network is reused by the instance and left out of its pickle
+    assert features._model("cpu") is features._model("cpu")
+    assert "_loaded" not in pickle.loads(pickle.dumps(features)).__dict__
     with pytest.raises(ValueError, match="dims must be one of"):
         feature_statistics(X, features=InceptionFeatures(stand_in_inception_weights, dims=10),
                            image_shape=(28, 20))
@@ -309,3 +321,10 @@ def test_hidden_accuracy_uses_transform_hidden_also_in_a_pipeline():
         expected)
     with pytest.raises(TypeError, match="transform_hidden"):
         hidden_accuracy(PCA(), X, y, X, y)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_fid_on_cuda_matches_cpu(mnist_sample):
+    A, B = mnist_sample[0][:500], mnist_sample[0][2500:3000]
+    assert fid(A, B, device="cuda") == pytest.approx(fid(A, B), rel=1e-3)

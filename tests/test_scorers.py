@@ -135,3 +135,28 @@ def test_fid_scorer_with_bundled_lenet_in_cross_validate():
     # worse imputation, worse FID score
     assert FIDScorer(X_reference)(DiffusionInpaintImputer(n_iter=0).fit(X_missing),
                                   X_missing[200:]) < -expected
+
+
+def test_scorers_pickle_for_parallel_search(digits):
+    import pickle
+
+    X, X_missing, _ = digits
+    imputer = DiffusionInpaintImputer(n_iter=20).fit(X_missing)
+    for scorer in (MaskedRMSEScorer(fraction=0.3, random_state=2),
+                   FIDScorer(X, features=PCA(n_components=3, random_state=0).fit(X))):
+        copy = pickle.loads(pickle.dumps(scorer))
+        assert copy(imputer, X_missing) == pytest.approx(scorer(imputer, X_missing), rel=1e-9)
+
+
+@pytest.mark.filterwarnings("error::UserWarning")
+def test_masked_rmse_scorer_keeps_dataframe_feature_names(digits):
+    pd = pytest.importorskip("pandas")
+    _, X_missing, _ = digits
+    frame = pd.DataFrame(X_missing, columns=[f"pixel{i}" for i in range(64)])
+    pipeline = Pipeline([("scale", StandardScaler()), ("imputer", DiffusionInpaintImputer())])
+    search = GridSearchCV(pipeline, {"imputer__n_iter": [0, 50]}, scoring=MaskedRMSEScorer(),
+                          cv=2, error_score="raise").fit(frame)
+    assert search.best_params_ == {"imputer__n_iter": 50}
+    with pytest.warns(UserWarning, match="feature names"):  # arrays lack the names
+        array_score = MaskedRMSEScorer()(search.best_estimator_, X_missing)
+    assert MaskedRMSEScorer()(search.best_estimator_, frame) == pytest.approx(array_score)

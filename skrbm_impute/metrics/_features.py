@@ -48,12 +48,24 @@ class InceptionFeatures:
         Allow the download of missing weights.  Offline (or with ``download=False``)
         a missing file raises ``FileNotFoundError`` naming the file and the directory
         to put it in.
+
+    Notes
+    -----
+    An instance keeps the network it loaded (per device) and reuses it in later
+    calls, so pass the same instance to repeated :func:`fid` calls rather than the
+    string ``"inception"``, which loads the weights each time.  The loaded network
+    is not pickled.
     """
 
     def __init__(self, weights=None, dims=2048, download=True):
         self.weights = weights
         self.dims = dims
         self.download = download
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_loaded", None)
+        return state
 
     def __repr__(self):
         return (f"InceptionFeatures(weights={self.weights!r}, dims={self.dims!r}, "
@@ -76,7 +88,8 @@ class InceptionFeatures:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 torch.hub.download_url_to_file(FID_WEIGHTS_URL, str(path), progress=False)
             except (urllib.error.URLError, OSError) as exc:
-                raise FileNotFoundError(self._missing_message(path, f"the download failed ({exc})")) from exc
+                reason = f"the download failed ({exc})"
+                raise FileNotFoundError(self._missing_message(path, reason)) from exc
         if not path.exists():
             reason = "download=False" if self.weights is None else "the given path does not exist"
             raise FileNotFoundError(self._missing_message(path, reason))
@@ -94,6 +107,14 @@ class InceptionFeatures:
         )
 
     def _model(self, device):
+        loaded = self.__dict__.setdefault("_loaded", {})
+        key = (str(self.weights_path()), self.dims, str(device))
+        if key not in loaded:
+            loaded.clear()
+            loaded[key] = self._load_model(device)
+        return loaded[key]
+
+    def _load_model(self, device):
         from pytorch_fid import inception
 
         if self.dims not in inception.InceptionV3.BLOCK_INDEX_BY_DIM:
@@ -187,11 +208,13 @@ def feature_statistics(X, *, features="mnist-lenet", image_shape=None,
     features : {"mnist-lenet", "inception"}, InceptionFeatures, torch module, \
             transformer or callable, default="mnist-lenet"
         ``"mnist-lenet"``: the bundled MNIST LeNet (28x28 only), fc1 before its ReLU,
-        fed raw [0, 1] pixels as MisGAN's FID does.  ``"inception"``:
-        :class:`InceptionFeatures` with its defaults.  A torch module receives float32
-        images of shape (b, 1, H, W) on ``device`` and its output is flattened; a
-        fitted transformer's ``transform`` or a callable receives NumPy rows
-        (b, n_features) and returns (b, d) features.
+        fed raw [0, 1] pixels as MisGAN's FID does (it was trained on normalised
+        pixels; see ``skrbm_impute.metrics._lenet``).  ``"inception"``:
+        :class:`InceptionFeatures` with its defaults.  A torch module is moved to
+        ``device`` and put in eval mode; it receives float32 images of shape
+        (b, 1, H, W) and its output is flattened.  A fitted transformer's
+        ``transform`` or a callable receives float64 NumPy rows (b, n_features) and
+        returns (b, d) features.
     image_shape : tuple (height, width) or None, default=None
         Image shape for the networks; ``None`` means square images.
     batch_size : int, default=256
@@ -212,7 +235,7 @@ def feature_statistics(X, *, features="mnist-lenet", image_shape=None,
     n_seen, mean, scatter = 0, None, None
     with torch.no_grad():
         for start in range(0, X.shape[0], batch_size):
-            batch = np.asarray(X[start:start + batch_size], dtype=np.float32)
+            batch = np.asarray(X[start:start + batch_size], dtype=np.float64)
             values = _to_numpy(extract(batch))
             if values.ndim != 2 or values.shape[0] != batch.shape[0]:
                 raise ValueError(

@@ -41,7 +41,8 @@ def rmse(X_true, X_imputed, missing, *, pooled=False):
     X_imputed = check_array(X_imputed, dtype=np.float64, ensure_all_finite=False)
     missing = check_array(missing, dtype=None, ensure_all_finite=False)
     if missing.dtype != bool:
-        raise TypeError(f"missing must be a boolean mask (True = missing); got dtype {missing.dtype}.")
+        raise TypeError(
+            f"missing must be a boolean mask (True = missing); got dtype {missing.dtype}.")
     if not X_true.shape == X_imputed.shape == missing.shape:
         raise ValueError(
             f"X_true {X_true.shape}, X_imputed {X_imputed.shape} and missing "

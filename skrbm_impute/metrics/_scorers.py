@@ -10,7 +10,12 @@ import numpy as np
 from sklearn.utils import check_array, check_random_state
 
 from ._estimators import split_at_step
-from ._features import DEFAULT_BATCH_SIZE, FeatureStatistics, feature_statistics
+from ._features import (
+    DEFAULT_BATCH_SIZE,
+    FeatureStatistics,
+    InceptionFeatures,
+    feature_statistics,
+)
 from ._fid import frechet_distance
 from ._rmse import rmse
 
@@ -91,8 +96,9 @@ class MaskedRMSEScorer:
         """Minus the RMSE of ``estimator``'s imputation of hidden observed entries."""
         X_hidden, hidden = self.hide(X)
         preprocess, imputer = split_at_step(estimator, self.step, "transform")
-        X_truth = np.asarray(preprocess(np.asarray(X, dtype=np.float64)), dtype=np.float64)
-        X_imputed = imputer.transform(preprocess(X_hidden))
+        X_values = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
+        X_truth = np.asarray(preprocess(_like(X, X_values)), dtype=np.float64)
+        X_imputed = imputer.transform(preprocess(_like(X, X_hidden)))
         if X_truth.shape != hidden.shape or np.shape(X_imputed) != hidden.shape:
             raise ValueError(
                 "The imputer's input and output must keep X's shape "
@@ -129,10 +135,14 @@ class FIDScorer:
         self.batch_size = batch_size
         self.device = device
         self.step = step
+        # One InceptionFeatures instance keeps its network loaded between calls.
+        is_inception = isinstance(features, str) and features == "inception"
+        self._features = InceptionFeatures() if is_inception else features
         self.reference_statistics_ = (
             reference if isinstance(reference, FeatureStatistics)
-            else feature_statistics(reference, features=features, image_shape=image_shape,
-                                    batch_size=batch_size, device=device)
+            else feature_statistics(reference, features=self._features,
+                                    image_shape=image_shape, batch_size=batch_size,
+                                    device=device)
         )
 
     def __repr__(self):
@@ -144,7 +154,14 @@ class FIDScorer:
         preprocess, imputer = split_at_step(estimator, self.step, "transform")
         X_imputed = imputer.transform(preprocess(X))
         statistics = feature_statistics(
-            X_imputed, features=self.features, image_shape=self.image_shape,
+            X_imputed, features=self._features, image_shape=self.image_shape,
             batch_size=self.batch_size, device=self.device)
         return -frechet_distance(statistics, self.reference_statistics_)
 
+
+def _like(X, values):
+    """``values`` as a DataFrame with ``X``'s columns when ``X`` is one (keeps the
+    feature names a Pipeline fitted on a DataFrame expects), else as they are."""
+    if hasattr(X, "columns") and hasattr(X, "index"):
+        return type(X)(values, index=X.index, columns=X.columns)
+    return values

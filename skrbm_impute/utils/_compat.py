@@ -1,12 +1,8 @@
 """Every private scikit-learn import lives here, so that a future rename is one edit."""
 
 from sklearn.base import _fit_context
+from sklearn.impute._base import _BaseImputer  # noqa: F401  (SimpleImputer, KNNImputer, ...)
 from sklearn.utils._param_validation import Interval, StrOptions, HasMethods, Hidden
 from sklearn.utils.validation import validate_data
 
 __all__ = ["_fit_context", "Interval", "StrOptions", "HasMethods", "Hidden", "validate_data"]
-
-# The common base of scikit-learn's imputers (SimpleImputer, KNNImputer, ...).
-from sklearn.impute._base import _BaseImputer  # noqa: E402
-
-__all__ += ["_BaseImputer"]
