@@ -4,7 +4,9 @@ Times the two kinds of batch of the training loop (``skrbm_impute._numerics.misg
 at batch size 64 on random [0, 1] images with 60% of pixels missing: a critic-only
 batch (three WGAN-GP critic updates) and a critic + generator batch (the critic
 updates, then the mask generator, data generator and imputer updates).  Each is the
-median of ``--repeats`` timed batches after one warm-up batch.  An epoch of
+median of ``--repeats`` timed batches after one warm-up batch, in wall-clock time
+and in process CPU time: on a shared machine the CPU time of a single-threaded run
+(``--threads 1``) is the figure that contention does not inflate.  An epoch of
 ``--n-images`` images is ``n_batches`` critic updates plus ``n_batches / n_critic``
 generator updates (the authors' ``drop_last`` loop with ``n_critic = 5``):
 
@@ -57,16 +59,17 @@ def time_batches(architecture, device, repeats, batch_size=64, n_critic=5):
         generator_step(networks, optimizers, data, observed, alpha=0.1, beta=0.1,
                        gamma=0.0, **options)
 
-    times = {"critic": [], "generator": []}
+    times = {(name, clock): [] for name in ("critic", "generator") for clock in ("wall", "cpu")}
     for repeat in range(repeats + 1):
         for name, step in (("critic", critic), ("generator", generators)):
             _sync(device)
-            start = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.process_time()
             step()
             _sync(device)
             if repeat:  # the first round is a warm-up
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+                times[name, "wall"].append(time.perf_counter() - wall)
+                times[name, "cpu"].append(time.process_time() - cpu)
+    return {key: statistics.median(values) for key, values in times.items()}
 
 
 def main():
@@ -85,18 +88,25 @@ def main():
           f"{args.n_images} images = {n_batches} batches of 64, {n_batches / 5:.0f} generator steps")
     for architecture in ("conv", "fc"):
         batch = time_batches(architecture, device, args.repeats)
-        epochs[architecture] = n_batches * batch["critic"] + n_batches / 5 * batch["generator"]
-        print(f"{architecture:>4}: critic batch {batch['critic'] * 1e3:8.1f} ms (median), "
-              f"generator part {batch['generator'] * 1e3:8.1f} ms -> "
-              f"epoch {epochs[architecture]:7.1f} s")
-    print(f"conv / fc epoch time: {epochs['conv'] / epochs['fc']:.1f}x")
+        for clock in ("wall", "cpu"):
+            epoch = n_batches * batch["critic", clock] + n_batches / 5 * batch["generator", clock]
+            epochs[architecture, clock] = epoch
+            print(f"{architecture:>4} {clock:>4}: critic batch "
+                  f"{batch['critic', clock] * 1e3:8.1f} ms (median), generator part "
+                  f"{batch['generator', clock] * 1e3:8.1f} ms -> epoch {epoch:7.1f} s")
+    clocks = ("wall", "cpu") if device.type == "cpu" else ("wall",)
+    for clock in clocks:
+        print(f"conv / fc epoch time ({clock}): "
+              f"{epochs['conv', clock] / epochs['fc', clock]:.1f}x")
     note = NOTE_EPOCH_SECONDS_50K.get(args.threads) if device.type == "cpu" else None
     if note:
         for architecture in ("conv", "fc"):
             scaled = note[architecture] * args.n_images / 50000
-            print(f"{architecture:>4}: research note estimate {scaled:7.1f} s per epoch "
-                  f"({args.threads} thread(s)); measured / note = "
-                  f"{epochs[architecture] / scaled:.2f}")
+            ratios = ", ".join(
+                f"{clock} / note = {epochs[architecture, clock] / scaled:.2f}" for clock in clocks
+            )
+            print(f"{architecture:>4}: research note {scaled:7.1f} s per epoch "
+                  f"({args.threads} thread(s), scaled to {args.n_images} images); {ratios}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from skrbm_impute._numerics.misgan import (
     gradient_penalty,
     make_optimizers,
     reset_parameters,
+    train_step,
     update_critic,
 )
 
@@ -238,6 +239,38 @@ def test_one_training_step_trains_the_right_networks(architecture):
         assert all(p.requires_grad for p in networks[name].parameters())  # unfrozen again
 
 
+@pytest.mark.parametrize("update_generators", [False, True])
+def test_train_step_is_the_critic_step_then_the_generator_step(update_generators):
+    def fresh():
+        networks = build_networks("fc", n_pixels=16, latent_size=4)
+        reset_parameters(networks, torch.Generator().manual_seed(0))
+        return networks, make_optimizers(networks)
+
+    data, observed = tiny_batch(16)
+    weights = dict(tau=0.0, alpha=0.1, beta=0.1, gamma=0.0)
+    networks, optimizers = fresh()
+    before = snapshot(networks)
+    losses = train_step(
+        networks, optimizers, data, observed, update_generators=update_generators,
+        gp_lambda=10.0, latent_size=4, generator=torch.Generator().manual_seed(1), **weights,
+    )
+    after = snapshot(networks)
+    trained = CRITICS + (TRAINED_BY_GENERATOR_STEP if update_generators else ())
+    assert set(losses) == set(trained)
+    for name in networks:
+        assert changed(before[name], after[name]) == (name in trained), name
+
+    manual, manual_optimizers = fresh()
+    generator = torch.Generator().manual_seed(1)
+    critic_step(manual, manual_optimizers, data, observed, tau=0.0, gp_lambda=10.0,
+                latent_size=4, generator=generator)
+    if update_generators:
+        generator_step(manual, manual_optimizers, data, observed, latent_size=4,
+                       generator=generator, **weights)
+    manual_after = snapshot(manual)
+    assert not any(changed(after[name], manual_after[name]) for name in networks)
+
+
 def _data_generator_after_one_step(beta, beta_form, gamma=0.0):
     networks = build_networks("fc", n_pixels=16, latent_size=4)
     reset_parameters(networks, torch.Generator().manual_seed(0))
@@ -398,3 +431,16 @@ def test_cuda_training_keeps_fitted_state_on_the_cpu():
     np.testing.assert_array_equal(out, pickle.loads(pickle.dumps(est)).transform(X))
     again = MisGANImputer(device="cuda", random_state=0, **FAST).fit(X)
     np.testing.assert_array_equal(out, again.transform(X))
+
+
+def test_conv_architecture_fits_and_imputes_28_by_28_images():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(16, 784))
+    X[rng.uniform(size=X.shape) < 0.6] = np.nan
+    est = MisGANImputer(architecture="conv", n_epochs=1, batch_size=8, latent_size=8,
+                        n_critic=2, random_state=0).fit(X)
+    assert est.n_generator_updates_ == 1
+    assert isinstance(est.networks_["data_critic"], ConvCritic)
+    out = est.transform(X)
+    assert np.array_equal(out[~np.isnan(X)], X[~np.isnan(X)])
+    assert not np.isnan(out).any()

@@ -404,3 +404,36 @@ def generator_step(
         "data_generator": data_loss.item(),
         "imputer": imputer_loss.item(),
     }
+
+
+def train_step(
+    networks,
+    optimizers,
+    data,
+    observed,
+    *,
+    update_generators,
+    tau,
+    alpha,
+    beta,
+    gamma,
+    gp_lambda,
+    latent_size,
+    generator,
+    beta_form="released",
+):
+    """One batch of MisGAN training: :func:`critic_step`, then, when
+    ``update_generators`` (every ``n_critic``-th batch), :func:`generator_step`.
+
+    Returns the losses of every network updated.
+    """
+    options = dict(tau=tau, latent_size=latent_size, generator=generator)
+    losses = critic_step(networks, optimizers, data, observed, gp_lambda=gp_lambda, **options)
+    if update_generators:
+        losses.update(
+            generator_step(
+                networks, optimizers, data, observed, alpha=alpha, beta=beta, gamma=gamma,
+                beta_form=beta_form, **options,
+            )
+        )
+    return losses

@@ -13,11 +13,10 @@ from .._numerics.misgan import (
     CONV_IMAGE_SHAPE,
     MASK_TRANSFORMS,
     build_networks,
-    critic_step,
-    generator_step,
     make_optimizers,
     mask_data,
     reset_parameters,
+    train_step,
 )
 from ..utils._compat import Interval, StrOptions
 from ..utils._torch import make_generator, resolve_device
@@ -270,7 +269,11 @@ class MisGANImputer(BaseImputer):
         n_samples = data.shape[0]
         batch_size = min(self.batch_size, n_samples)
         n_batches = n_samples // batch_size
-        options = dict(tau=self.tau, latent_size=self.latent_size, generator=generator)
+        options = dict(
+            tau=self.tau, alpha=self.alpha, beta=self.beta, gamma=self.gamma,
+            gp_lambda=self.gp_lambda, latent_size=self.latent_size, generator=generator,
+            beta_form=self.beta_form,
+        )
         self.n_iter_ = self.n_generator_updates_ = 0
         epochs = range(self.n_epochs)
         if self.verbose:
@@ -280,15 +283,13 @@ class MisGANImputer(BaseImputer):
         for _ in epochs:
             order = torch.randperm(n_samples, generator=generator, device=self.device_)
             for batch in order[: n_batches * batch_size].view(n_batches, batch_size):
-                x, m = data[batch], observed[batch]
-                losses = critic_step(networks, optimizers, x, m, gp_lambda=self.gp_lambda, **options)
                 self.n_iter_ += 1
-                if self.n_iter_ % self.n_critic == 0:
-                    generator_step(
-                        networks, optimizers, x, m, alpha=self.alpha, beta=self.beta,
-                        gamma=self.gamma, beta_form=self.beta_form, **options,
-                    )
-                    self.n_generator_updates_ += 1
+                update_generators = self.n_iter_ % self.n_critic == 0
+                losses = train_step(
+                    networks, optimizers, data[batch], observed[batch],
+                    update_generators=update_generators, **options,
+                )
+                self.n_generator_updates_ += int(update_generators)
             if self.verbose:
                 epochs.set_postfix(
                     D_x=f"{losses['data_critic']:.3f}",
