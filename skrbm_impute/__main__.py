@@ -175,9 +175,9 @@ def _benchmark(args):
                             overwrite=args.overwrite, progress=not args.quiet,
                             plots=not args.no_plots)
     print(f"Wrote {run.out_dir / 'results.csv'} ({run.n_computed} cell(s) computed, "
-          f"{run.n_skipped} skipped), summary.md"
+          f"{run.n_skipped} skipped, {len(run.failed)} failed), summary.md"
           + "".join(f", {Path(p).name}" for p in run.figures.values()))
-    return 0
+    return 1 if run.failed else 0
 
 
 def read_array(path):

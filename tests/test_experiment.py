@@ -283,6 +283,22 @@ def test_killed_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert len(read_results(out).drop_duplicates(columns)) == len(read_results(out))
 
 
+def test_a_failing_cell_is_reported_and_retried_without_stopping_the_run(tmp_path, capsys):
+    bad = {"estimator": "skrbm_impute.impute:DiffusionInpaintImputer", "kernel": 3}
+    overrides = {"rates": [0.3], "methods": ["mean", "bad"], "params": {"bad": bad}}
+    run = _run(tmp_path, overrides)
+    assert run.n_computed == 2 and set(run.failed) == {("bad", "IM", 0.3, 0), ("bad", "PM", 0.3, 0)}
+    assert "kernel" in run.failed[("bad", "IM", 0.3, 0)]
+    assert set(read_results(tmp_path)["method"]) == {"mean"}
+    assert len((tmp_path / "failed_cells.log").read_text().splitlines()) == 2
+    rerun = _run(tmp_path, overrides)
+    assert rerun.n_skipped == 2 and len(rerun.failed) == 2  # retried, failing again
+    preset = tmp_path / "p.json"
+    preset.write_text(json.dumps(dict(TINY, **overrides)))
+    assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path), "--quiet"]) == 1
+    assert "2 cell(s) failed" in capsys.readouterr().out
+
+
 def test_torn_last_line_is_dropped(tmp_path):
     _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3]})
     with open(tmp_path / "results.csv", "a") as f:

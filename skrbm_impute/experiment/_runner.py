@@ -56,6 +56,16 @@ class CellResult:
     rows: list
     examples: dict = field(default_factory=dict)
     model: object = None
+    error: str = ""
+
+
+def _guarded_run_cell(key, data, config, reference):
+    """:func:`run_cell`, turning a failure into a reported, retryable cell: one method
+    failing on one mask does not throw away a long benchmark."""
+    try:
+        return run_cell(key, data, config, reference)
+    except Exception as exc:  # noqa: BLE001 - reported to the user with its type
+        return CellResult(key, [], error=f"{type(exc).__name__}: {exc}")
 
 
 def run_cell(key, data, config, reference):
@@ -135,6 +145,7 @@ class BenchmarkRun:
     n_computed: int
     n_skipped: int
     figures: dict = field(default_factory=dict)
+    failed: dict = field(default_factory=dict)   # cell -> error message
 
 
 def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=None,
@@ -192,14 +203,20 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
     if n_skipped:
         echo(f"Resuming in {out_dir}: {n_skipped} finished cell(s) skipped, {len(cells)} to run.")
 
+    failed = {}
     if cells:
         data = load_benchmark_data(config)
         reference = _scoring.fid_reference(data["X_test"], config, data["image_shape"])
         _save_examples_source(out_dir, data, config)
-        tasks = (joblib.delayed(run_cell)(key, data, config, reference) for key in cells)
+        tasks = (joblib.delayed(_guarded_run_cell)(key, data, config, reference) for key in cells)
         bar = tqdm(total=len(cells), desc="benchmark cells", unit="cell", disable=not progress)
         for result in _parallel_results(tasks, config["n_jobs"]):
-            _store(out_dir, results, result)
+            if result.error:
+                failed[result.key] = result.error
+                with open(out_dir / "failed_cells.log", "a") as log:
+                    log.write(f"{' '.join(map(str, result.key))}\t{result.error}\n")
+            else:
+                _store(out_dir, results, result)
             bar.set_postfix_str(" ".join(map(str, result.key)), refresh=False)
             bar.update()
         bar.close()
@@ -217,7 +234,12 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
         from ._plots import draw_all
 
         figures = draw_all(out_dir, frame, config)
-    return BenchmarkRun(frame, table, out_dir, len(cells), n_skipped, figures)
+    if failed:
+        echo(f"{len(failed)} cell(s) failed (listed in {out_dir / 'failed_cells.log'}; a rerun "
+             "retries them):\n" + "\n".join(f"  {' '.join(map(str, key))}: {error}"
+                                            for key, error in failed.items()))
+    return BenchmarkRun(frame, table, out_dir, len(cells) - len(failed), n_skipped, figures,
+                        failed)
 
 
 def _parallel_results(tasks, n_jobs):
