@@ -31,6 +31,14 @@ def _style(methods):
     return {m: (colors[i % len(colors)], _MARKERS[i % len(_MARKERS)]) for i, m in enumerate(methods)}
 
 
+def _fid_scale(ax, values):
+    """FID spans orders of magnitude: log scale, or symlog when a value is 0."""
+    if len(values) and (values > 0).all():
+        ax.set_yscale("log")
+    else:
+        ax.set_yscale("symlog", linthresh=0.1)
+
+
 def plot_curves(frame, path, *, methods=None, params=None):
     """Each metric against the missing rate, one panel per mechanism, error bars = SE.
 
@@ -61,7 +69,7 @@ def plot_curves(frame, path, *, methods=None, params=None):
                                 color=color, marker=marker, linestyle=linestyle, capsize=3,
                                 markersize=5, label=method_label(method, (params or {}).get(method)) + suffix)
             if metric == "fid":
-                ax.set_yscale("symlog", linthresh=1.0)
+                _fid_scale(ax, summary[summary["metric"] == "fid"]["mean"])
             ax.set_title(f"{METRICS[metric][0]} — {MECHANISM_LABELS.get(mechanism, mechanism)}")
             ax.set_xlabel("missing rate")
             ax.grid(alpha=0.3)
@@ -107,7 +115,7 @@ def plot_perception_distortion(frame, path, *, methods=None, params=None):
             for rate, xi, yi in zip(part.index, x, y):
                 ax.annotate(f"{rate:g}", (xi, yi), textcoords="offset points", xytext=(4, 3),
                             fontsize=7, color=color)
-        ax.set_yscale("symlog", linthresh=1.0)
+        _fid_scale(ax, summary[summary["metric"] == "fid"]["mean"])
         ax.set_xlabel("RMSE (distortion)")
         ax.set_ylabel("FID (perception)")
         ax.set_title(f"Perception–distortion — {MECHANISM_LABELS.get(mechanism, mechanism)}")
