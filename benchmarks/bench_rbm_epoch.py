@@ -116,8 +116,7 @@ def main():
         rbm.fit(X_mean_filled[:256])
         sklearn_time = timed(lambda: rbm.fit(X_mean_filled), torch.device("cpu"),
                              args.sklearn_repeats)
-    assert rbm.components_.dtype == np.float32
-    print(f"sklearn BernoulliRBM one epoch (float32):   {sklearn_time:8.3f} s")
+    print(f"sklearn BernoulliRBM one epoch ({rbm.components_.dtype}):   {sklearn_time:8.3f} s")
 
     for matmul_dtype in ("float32", "bfloat16"):
         model = LMRBMImputer(n_components=N_HIDDEN, n_epochs=1, batch_size=BATCH,

@@ -12,7 +12,7 @@ Short-run settings (the paper trains 4,096 hidden units for 500 epochs at η = 1
 LM-RBM and RBM [5].
 
     OMP_NUM_THREADS=1 python benchmarks/rbm_quality.py --draws 0 1 2 --csv q.csv
-    python benchmarks/rbm_quality.py --summarize q.csv
+    python benchmarks/rbm_quality.py --summarize q.csv [more.csv ...]
 """
 
 import argparse
@@ -75,18 +75,19 @@ def run(args):
                     writer.writerow(row)
 
 
-def summarize(path):
+def summarize(paths):
     import pandas as pd
 
-    table = pd.read_csv(path)
+    table = pd.concat([pd.read_csv(path) for path in paths])
     grouped = table.groupby(["rate", "model"])["ratio"]
     summary = grouped.agg(["mean", "sem", "count"])
     summary["rank"] = table.groupby(["rate", "model"])["rank"].first()
     summary["fit_s"] = table.groupby(["rate", "model"])["fit_seconds"].median()
-    print(f"RMSE / Mean-imputer RMSE (mean ± s.e. over draws), from {path}")
+    print(f"RMSE / Mean-imputer RMSE (mean ± s.e. over draws), from {', '.join(paths)}")
     for (rate, model), row in summary.iterrows():
         print(f"I.M. {rate:.1f}  {model:9s} {row['mean']:.3f} ± {row['sem']:.3f}"
-              f"  (n={int(row['count'])}, rank={row['rank']}, fit {row['fit_s']:.0f} s)")
+              f"  (n={int(row['count'])}, rank={'full' if row['rank'] != row['rank'] else int(row['rank'])},"
+              f" fit {row['fit_s']:.0f} s)")
 
 
 def main():
@@ -99,7 +100,7 @@ def main():
     parser.add_argument("--n-epochs", type=int, default=15)
     parser.add_argument("--learning-rate", type=float, default=4e-3)
     parser.add_argument("--csv", default="rbm_quality.csv")
-    parser.add_argument("--summarize", metavar="CSV")
+    parser.add_argument("--summarize", metavar="CSV", nargs="+")
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize)

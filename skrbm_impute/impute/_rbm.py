@@ -91,11 +91,12 @@ class _BaseRBMImputer(BaseImputer):
             error = torch.zeros((), device=self.device_)
             for start in range(0, n_samples, self.batch_size):
                 stop = start + self.batch_size
-                preconditioners = (
-                    core.factor_preconditioners(*weights, _FACTOR_DAMPING)
-                    if self.rank_ is not None
-                    else None
-                )
+                preconditioners = None
+                if self.rank_ is not None:
+                    try:
+                        preconditioners = core.factor_preconditioners(*weights, _FACTOR_DAMPING)
+                    except torch.linalg.LinAlgError:  # non-finite factors
+                        raise self._non_finite_error(epoch) from None
                 error += core.cd1_step(
                     v_epoch[start:stop],
                     m_epoch[start:stop],
@@ -128,13 +129,16 @@ class _BaseRBMImputer(BaseImputer):
         return None if rank >= min(n_features, self.n_components) else rank
 
     def _check_finite(self, visible_bias, hidden_bias, weights, epoch):
-        tensors = [visible_bias, hidden_bias, *(weights if isinstance(weights, tuple) else (weights,))]
-        if not all(bool(torch.isfinite(t).all()) for t in tensors):
-            raise FloatingPointError(
-                f"{type(self).__name__}: training produced non-finite weights in epoch "
-                f"{epoch + 1} of {self.n_epochs} (learning_rate={self.learning_rate:g}); "
-                "use a smaller learning_rate."
-            )
+        factors = weights if isinstance(weights, tuple) else (weights,)
+        if not all(bool(torch.isfinite(t).all()) for t in (visible_bias, hidden_bias, *factors)):
+            raise self._non_finite_error(epoch)
+
+    def _non_finite_error(self, epoch):
+        return FloatingPointError(
+            f"{type(self).__name__}: training produced non-finite weights in epoch "
+            f"{epoch + 1} of {self.n_epochs} (learning_rate={self.learning_rate:g}); "
+            "use a smaller learning_rate."
+        )
 
     def _store(self, visible_bias, hidden_bias, weights):
         """Fitted state as CPU NumPy arrays, so the estimator pickles without CUDA."""
@@ -240,9 +244,9 @@ _COMMON_PARAMS_DOC = """
         ScaledGD), recomputed every batch.  The plain chain rule ``ΔA = ΔW Bᵀ``,
         ``ΔB = Aᵀ ΔW`` either barely moves (small factors) or diverges within a few
         batches at learning rates a full ``W`` tolerates, since its step on ``W``
-        grows with the factors' size; the preconditioned step does not, and learns at
-        least as fast as a full ``W`` (``benchmarks/rbm_rank_speed.py``).  It costs
-        two ``r x r`` Cholesky inversions and two Gram products per batch.
+        grows with the factors' size; the preconditioned step does not, and tracks a
+        full ``W`` epoch by epoch (``benchmarks/rbm_rank_speed.py``).  It costs two
+        ``r x r`` Cholesky inversions and two Gram products per batch.
     imputation : {"mean-field", "sample"}, default="mean-field"
         ``"mean-field"`` fills each hole with its conditional expectation
         ``sigmoid(W p(h) + b)`` given the hidden probabilities: the low-distortion
