@@ -44,6 +44,9 @@ def _add_preset_options(parser):
     parser.add_argument("--seed", type=int, help="seed of masks, splits and models")
     parser.add_argument("--verbose", action="store_true", default=None,
                         help="show the estimators' own progress bars (epochs)")
+    parser.add_argument("--threads", type=int,
+                        help="torch/OpenMP threads per process (1 avoids oversubscribing a "
+                             "busy machine; default: torch's own choice)")
 
 
 def build_parser():
@@ -278,6 +281,18 @@ def _presets(args):
     return 0
 
 
+def _limit_threads(n_threads):
+    """torch and OpenMP threads of this process and of the worker processes it starts."""
+    import os
+
+    import torch
+
+    if n_threads < 1:
+        raise SystemExit(f"--threads must be a positive integer; got {n_threads}.")
+    os.environ["OMP_NUM_THREADS"] = str(n_threads)
+    torch.set_num_threads(n_threads)
+
+
 def main(argv=None):
     """Entry point of ``skrbm-impute``; returns the exit status."""
     parser = build_parser()
@@ -286,6 +301,8 @@ def main(argv=None):
         parser.print_help()
         return 2
     handler = {"benchmark": _benchmark, "impute": _impute, "plot": _plot, "presets": _presets}
+    if getattr(args, "threads", None):
+        _limit_threads(args.threads)
     try:
         return handler[args.command](args)
     except (ValueError, FileNotFoundError, ImportError, OSError) as exc:

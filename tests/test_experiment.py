@@ -346,13 +346,21 @@ def test_paper_comparison_reports_ratios_and_orderings():
 
 # --- command line ------------------------------------------------------------------
 
-def test_cli_benchmark_options_plot_and_presets(tmp_path, capsys):
+def test_cli_benchmark_options_plot_and_presets(tmp_path, capsys, monkeypatch):
+    import torch
+
     preset = tmp_path / "tiny.json"
     preset.write_text(json.dumps(TINY))
-    status = main(["benchmark", "--preset", str(preset), "--out", str(tmp_path / "r"),
-                   "--methods", "mean", "--mechanisms", "SO", "--rates", "0.5",
-                   "--test-repeats", "1", "--seed", "4", "--n-train", "100", "--quiet",
-                   "--set", "n_examples=2"])
+    threads = torch.get_num_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
+    try:
+        status = main(["benchmark", "--preset", str(preset), "--out", str(tmp_path / "r"),
+                       "--methods", "mean", "--mechanisms", "SO", "--rates", "0.5",
+                       "--test-repeats", "1", "--seed", "4", "--n-train", "100", "--quiet",
+                       "--set", "n_examples=2", "--threads", "1"])
+        assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
+    finally:
+        torch.set_num_threads(threads)
     assert status == 0
     printed = capsys.readouterr().out
     assert "| S.O. 0.5 |" in printed and "1 cell(s) computed" in printed
