@@ -223,8 +223,10 @@ def test_changed_settings_are_refused_unless_overwritten(tmp_path):
                         "params": {"diffusion": {"n_iter": 5}}})
     with pytest.raises(ValueError, match=r"other settings \(n_train\)"):
         _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3], "n_train": 100})
-    run = _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3], "n_train": 100}, overwrite=True)
-    assert run.n_computed == 2 and run.n_skipped == 0
+    run = _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3], "n_train": 100,
+                          "methods": ["mean"]}, overwrite=True)
+    assert run.n_computed == 1 and run.n_skipped == 0
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["mean__IM__0.3.joblib"]
 
 
 SLOW_MODULE = '''
@@ -293,6 +295,9 @@ def test_a_failing_cell_is_reported_and_retried_without_stopping_the_run(tmp_pat
     assert len((tmp_path / "failed_cells.log").read_text().splitlines()) == 2
     rerun = _run(tmp_path, overrides)
     assert rerun.n_skipped == 2 and len(rerun.failed) == 2  # retried, failing again
+    assert len((tmp_path / "failed_cells.log").read_text().splitlines()) == 2
+    _run(tmp_path, dict(overrides, methods=["mean"]))
+    assert not (tmp_path / "failed_cells.log").exists()
     preset = tmp_path / "p.json"
     preset.write_text(json.dumps(dict(TINY, **overrides)))
     assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path), "--quiet"]) == 1

@@ -3,6 +3,7 @@ once and scored on every test repeat, run through joblib and appended to
 ``results.csv`` as they finish."""
 
 import json
+import shutil
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -167,7 +168,8 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
         ``joblib.parallel_config(backend="dask")`` (or ``"ray"``) the cells run on that
         cluster; ``-1`` then uses all its workers.
     overwrite : bool, default=False
-        Discard earlier results in ``out_dir`` instead of resuming.
+        Discard earlier results (and saved models and examples) in ``out_dir``
+        instead of resuming.
     progress : bool, default=True
         A tqdm bar over the cells.
     plots : bool, default=True
@@ -188,6 +190,9 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
     results = ResultsFile(out_dir / "results.csv")
     if overwrite:
         results.path.unlink(missing_ok=True)
+        for folder in ("examples", "models"):
+            shutil.rmtree(out_dir / folder, ignore_errors=True)
+    (out_dir / "failed_cells.log").unlink(missing_ok=True)  # this run's failures only
     frame = results.read()
     _record_config(out_dir / "config.json", config, set(frame["method"]))
     done = finished_cells(frame, config["n_test_repeats"])
