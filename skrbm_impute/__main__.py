@@ -21,7 +21,9 @@ def _rates(text):
     try:
         return [float(item) for item in _csv_list(text)]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"rates must be numbers separated by commas; got {text!r}.")
+        raise argparse.ArgumentTypeError(
+            f"rates must be numbers separated by commas; got {text!r}."
+        )
 
 
 def _image_shape(text):
@@ -38,7 +40,8 @@ def _add_preset_options(parser):
                         help="quick (default), cpu, paper, or a .toml/.json preset file")
     parser.add_argument("--set", dest="assignments", action="append", default=[],
                         metavar="KEY=VALUE",
-                        help="override one preset setting, e.g. params.lmrbm.n_epochs=5 (repeatable)")
+                        help="override one preset setting, e.g. params.lmrbm.n_epochs=5 "
+                             "(repeatable)")
     parser.add_argument("--image-shape", type=_image_shape, help="image height x width, e.g. 28x28")
     parser.add_argument("--device", help="cpu, cuda or auto (models and FID network)")
     parser.add_argument("--seed", type=int, help="seed of masks, splits and models")
@@ -63,7 +66,8 @@ def build_parser():
     _add_preset_options(bench)
     bench.add_argument("--out", default="skrbm-impute-results", help="output folder")
     bench.add_argument("--dataset",
-                       help="mnist-sample (offline), mnist, mnist-test, digits, or a .npy/.npz file")
+                       help="mnist-sample (offline), mnist, mnist-test, digits, or a "
+                            ".npy/.npz file")
     bench.add_argument("--labels", help="a .npy of labels for a .npy dataset")
     bench.add_argument("--data-home", help="folder of the MNIST IDX files")
     bench.add_argument("--n-train", type=int, help="training images")
@@ -77,7 +81,8 @@ def build_parser():
     bench.add_argument("--backend", choices=["loky", "threading", "multiprocessing", "dask", "ray"],
                        help="joblib backend; dask/ray spread the cells over a cluster")
     bench.add_argument("--scheduler", metavar="ADDRESS",
-                       help="Dask scheduler (tcp://host:8786) or Ray address; default: a local cluster")
+                       help="Dask scheduler (tcp://host:8786) or Ray address; default: a "
+                            "local cluster")
     bench.add_argument("--overwrite", action="store_true", help="discard earlier results in --out")
     bench.add_argument("--no-plots", action="store_true", help="skip the figures")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -199,7 +204,9 @@ def read_array(path):
     if X.ndim == 3:
         X = X.reshape(len(X), -1)
     if X.ndim != 2:
-        raise ValueError(f"{path}: expected a 2-D array (or images (n, H, W)); got shape {X.shape}.")
+        raise ValueError(
+            f"{path}: expected a 2-D array (or images (n, H, W)); got shape {X.shape}."
+        )
     return X
 
 
@@ -224,7 +231,8 @@ def _impute(args):
         X_imputed = imputer.transform(X)
     else:
         config = load_preset(args.preset, _overrides(args, {
-            "image_shape": "image_shape", "device": "device", "seed": "seed", "verbose": "verbose"}))
+            "image_shape": "image_shape", "device": "device", "seed": "seed",
+            "verbose": "verbose"}))
         image_shape = config["image_shape"]
         imputer = make_imputer(
             args.method, config["params"].get(args.method),
@@ -263,8 +271,9 @@ def _plot(args):
     if out != folder and (folder / "examples").is_dir():
         from .experiment import plot_examples
 
-        figures["examples"] = plot_examples(folder / "examples", out / "examples.png",
-                                            methods=config.get("methods"), params=config.get("params"))
+        figures["examples"] = plot_examples(
+            folder / "examples", out / "examples.png", methods=config.get("methods"),
+            params=config.get("params"))
     print("Wrote " + ", ".join(str(p) for p in figures.values() if p is not None))
     return 0
 

@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -56,6 +55,10 @@ def _run(out, overrides=None, **kwargs):
     return run_benchmark(TINY, out, overrides=overrides, **kwargs)
 
 
+def _n_cells(frame):
+    return len(frame[["method", "mechanism", "rate", "train_repeat"]].drop_duplicates())
+
+
 def _sorted(frame):
     return frame.sort_values(list(frame.columns[:6])).reset_index(drop=True)
 
@@ -86,7 +89,8 @@ def test_shipped_presets_load_and_cover_the_study():
 def test_preset_files_dicts_and_overrides(tmp_path):
     text = 'dataset = "digits"\nrates = [0.6, 0.3, 0.6]\n[params.lmrbm]\nn_epochs = 3\n'
     (tmp_path / "mine.toml").write_text(text)
-    config = load_preset(tmp_path / "mine.toml", overrides=[parse_assignment("params.lmrbm.rank=8")])
+    config = load_preset(tmp_path / "mine.toml",
+                         overrides=[parse_assignment("params.lmrbm.rank=8")])
     assert config["dataset"] == "digits"
     assert config["rates"] == [0.3, 0.6]  # sorted, deduplicated
     assert config["params"]["lmrbm"] == {"n_epochs": 3, "rank": 8}
@@ -167,7 +171,8 @@ def test_benchmark_metrics_match_an_independent_recomputation(tmp_path):
     X, y = load_digits_01()
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, train_size=150, test_size=60, stratify=y, random_state=0)
-    train_mask = make_mask("IM", 150, (8, 8), 0.6, random_state=derive_seed(0, "train-mask", "IM", 0.6, 0))
+    train_mask = make_mask("IM", 150, (8, 8), 0.6,
+                           random_state=derive_seed(0, "train-mask", "IM", 0.6, 0))
     observed = np.where(train_mask, 0.0, X_train)
     counts = (~train_mask).sum(axis=0)
     column_mean = np.divide(observed.sum(axis=0), counts, out=np.zeros(64), where=counts > 0)
@@ -180,7 +185,8 @@ def test_benchmark_metrics_match_an_independent_recomputation(tmp_path):
         per_image = [np.sqrt(np.mean((imputed[i, mask[i]] - X_test[i, mask[i]]) ** 2))
                      for i in range(60) if mask[i].any()]
         assert frame[(test_repeat, "rmse")] == pytest.approx(np.mean(per_image), rel=1e-12)
-        assert frame[(test_repeat, "accuracy")] == pytest.approx(100 * classifier.score(imputed, y_test))
+        expected_accuracy = 100 * classifier.score(imputed, y_test)
+        assert frame[(test_repeat, "accuracy")] == pytest.approx(expected_accuracy)
         # FID on raw pixels: Frechet distance of the two Gaussians (scipy reference).
         from scipy import linalg
         mu1, mu2 = X_test.mean(0), imputed.mean(0)
@@ -195,7 +201,8 @@ def test_rerun_skips_finished_cells_and_extends_axes(tmp_path, monkeypatch):
     first = read_results(tmp_path)
     computed = []
     original = _runner.run_cell
-    monkeypatch.setattr(_runner, "run_cell", lambda key, *a: computed.append(key) or original(key, *a))
+    monkeypatch.setattr(_runner, "run_cell",
+                        lambda key, *a: computed.append(key) or original(key, *a))
     run = _run(tmp_path)  # rates 0.3 and 0.6
     assert run.n_skipped == 4 and run.n_computed == 4
     assert {key[2] for key in computed} == {0.6}
@@ -258,14 +265,13 @@ def test_killed_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     results = out / "results.csv"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:
-        if results.exists() and read_results(results)[["method", "mechanism", "rate"]].drop_duplicates().shape[0] >= 2:
+        if results.exists() and _n_cells(read_results(results)) >= 2:
             break
         time.sleep(0.05)
     assert process.poll() is None, "the run finished before it could be killed"
     process.send_signal(signal.SIGKILL)
     process.wait()
-    before = read_results(results)
-    n_done = before[["method", "mechanism", "rate"]].drop_duplicates().shape[0]
+    n_done = _n_cells(read_results(results))
     n_cells = len(benchmark_cells(load_preset(preset)))
     assert 2 <= n_done < n_cells
 
@@ -279,8 +285,9 @@ def test_killed_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     a = _sorted(read_results(out)).drop(columns="value")
     b = _sorted(read_results(tmp_path / "fresh")).drop(columns="value")
     pd.testing.assert_frame_equal(a, b)
-    values_a = _sorted(read_results(out)).query("metric != 'fit_seconds'")["value"].to_numpy()
-    values_b = _sorted(read_results(tmp_path / "fresh")).query("metric != 'fit_seconds'")["value"].to_numpy()
+    no_timing = "metric != 'fit_seconds'"
+    values_a = _sorted(read_results(out)).query(no_timing)["value"].to_numpy()
+    values_b = _sorted(read_results(tmp_path / "fresh")).query(no_timing)["value"].to_numpy()
     np.testing.assert_allclose(values_a, values_b, rtol=1e-9)
     assert len(read_results(out).drop_duplicates(columns)) == len(read_results(out))
 
@@ -319,7 +326,8 @@ def _synthetic_frame():
     for method, scale in (("mean", 1.0), ("lmrbm", 0.5), ("rbm", 0.6), ("misgan", 0.7)):
         for t in range(4):
             for metric in ("rmse", "fid"):
-                value = scale * (0.25 if metric == "rmse" else 50) * (1 + 0.01 * rng.standard_normal())
+                base = 0.25 if metric == "rmse" else 50
+                value = scale * base * (1 + 0.01 * rng.standard_normal())
                 rows.append((method, "IM", 0.9, 0, t, metric, value))
     return pd.DataFrame(rows, columns=["method", "mechanism", "rate", "train_repeat",
                                        "test_repeat", "metric", "value"])
@@ -402,7 +410,8 @@ def test_cli_impute_files_and_saved_models(tmp_path):
     assert main(["impute", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"),
                  "--model", str(tmp_path / "m.joblib")]) == 0
     np.testing.assert_allclose(np.loadtxt(tmp_path / "out.csv", delimiter=","), out, rtol=1e-9)
-    assert main(["impute", str(tmp_path / "in.txt"), str(tmp_path / "o.npy"), "--method", "mean"]) == 1
+    assert main(["impute", str(tmp_path / "in.txt"), str(tmp_path / "o.npy"),
+                 "--method", "mean"]) == 1
 
 
 def test_dask_local_cluster_runs_the_benchmark(tmp_path):
@@ -413,7 +422,8 @@ def test_dask_local_cluster_runs_the_benchmark(tmp_path):
     preset.write_text(json.dumps(TINY))
     assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path / "dask"),
                  "--backend", "dask", "--n-jobs", "2", *common]) == 0
-    assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path / "seq"), *common]) == 0
+    assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path / "seq"),
+                 *common]) == 0
     a = _sorted(read_results(tmp_path / "dask")).query("metric != 'fit_seconds'")
     b = _sorted(read_results(tmp_path / "seq")).query("metric != 'fit_seconds'")
     pd.testing.assert_frame_equal(a.drop(columns="value"), b.drop(columns="value"))
@@ -435,7 +445,8 @@ def test_cells_are_independent_of_the_method_order():
     config = load_preset(TINY)
     cells = benchmark_cells(config)
     assert len(cells) == len(set(cells)) == 8
-    assert derive_seed(0, "test-mask", "IM", 0.3, 0, 1) != derive_seed(0, "test-mask", "IM", 0.3, 0, 0)
+    first, second = (derive_seed(0, "test-mask", "IM", 0.3, 0, t) for t in (0, 1))
+    assert first != second
     assert derive_seed(0, "train-mask", "IM", 0.3, 1) != derive_seed(0, "train-mask", "IM", 0.3, 0)
 
 

@@ -98,7 +98,8 @@ def _head(X, y, n, what):
     if n is None:
         return X, y
     if n > len(X):
-        raise ValueError(f"n_{'train' if what == 'training' else 'test'}={n} but only {len(X)} {what} images exist.")
+        name = "n_train" if what == "training" else "n_test"
+        raise ValueError(f"{name}={n} but only {len(X)} {what} images exist.")
     return X[:n], (None if y is None else y[:n])
 
 

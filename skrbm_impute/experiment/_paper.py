@@ -96,7 +96,8 @@ def compare_with_paper(frame):
             entries = []
             for method in methods:
                 row = ratios[(ratios["metric"] == metric) & (ratios["method"] == method)
-                             & (ratios["mechanism"] == mechanism) & (np.isclose(ratios["rate"], rate))]
+                             & (ratios["mechanism"] == mechanism)
+                             & np.isclose(ratios["rate"], rate)]
                 paper = paper_value(mechanism, rate, metric, method)
                 paper_mean = paper_value(mechanism, rate, metric, "mean")
                 paper_ratio = (f"{paper / paper_mean:.2f}" if paper is not None and paper_mean
@@ -104,7 +105,8 @@ def compare_with_paper(frame):
                 ours = (f"{row['mean'].iloc[0]:.2f} ± {row['se'].iloc[0]:.2f}"
                         if len(row) else "–")
                 entries.append(f"{ours} / {paper_ratio}")
-            lines.append(f"| {MECHANISM_LABELS[mechanism]} {rate:g} | " + " | ".join(entries) + " |")
+            name = f"{MECHANISM_LABELS[mechanism]} {rate:g}"
+            lines.append(f"| {name} | " + " | ".join(entries) + " |")
         lines.append("")
 
     lines += ["## The paper's orderings at this scale", "",

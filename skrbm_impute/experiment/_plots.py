@@ -28,7 +28,8 @@ def _mechanisms(frame):
 def _style(methods):
     plt = _pyplot()
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    return {m: (colors[i % len(colors)], _MARKERS[i % len(_MARKERS)]) for i, m in enumerate(methods)}
+    return {method: (colors[i % len(colors)], _MARKERS[i % len(_MARKERS)])
+            for i, method in enumerate(methods)}
 
 
 def _fid_scale(ax, values):
@@ -67,7 +68,8 @@ def plot_curves(frame, path, *, methods=None, params=None):
                     color, marker = style[method]
                     ax.errorbar(part["rate"], part["mean"], yerr=part["se"].fillna(0),
                                 color=color, marker=marker, linestyle=linestyle, capsize=3,
-                                markersize=5, label=method_label(method, (params or {}).get(method)) + suffix)
+                                markersize=5,
+                                label=method_label(method, (params or {}).get(method)) + suffix)
             if metric == "fid":
                 _fid_scale(ax, summary[summary["metric"] == "fid"]["mean"])
             ax.set_title(f"{METRICS[metric][0]} — {MECHANISM_LABELS.get(mechanism, mechanism)}")
@@ -109,7 +111,8 @@ def plot_perception_distortion(frame, path, *, methods=None, params=None):
                 continue
             color, marker = style[method]
             x, y = part[("mean", "rmse")], part[("mean", "fid")]
-            ax.errorbar(x, y, xerr=part[("se", "rmse")].fillna(0), yerr=part[("se", "fid")].fillna(0),
+            ax.errorbar(x, y, xerr=part[("se", "rmse")].fillna(0),
+                        yerr=part[("se", "fid")].fillna(0),
                         color=color, marker=marker, linestyle="-", linewidth=0.8, capsize=2,
                         markersize=6, label=method_label(method, (params or {}).get(method)))
             for rate, xi, yi in zip(part.index, x, y):
@@ -184,7 +187,8 @@ def plot_examples(examples_dir, path, *, rate=None, methods=None, params=None):
                     missing = archive["missing"].reshape(-1, *image_shape)
                 ax.imshow(_mosaic(imputed, image_shape), cmap="gray", vmin=0, vmax=1)
             if col == 0:
-                label = name if name in ("clean", "masked") else method_label(name, (params or {}).get(name))
+                label = (name if name in ("clean", "masked")
+                         else method_label(name, (params or {}).get(name)))
                 ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
         if missing is not None:
             rgb = np.repeat(images[..., None], 3, axis=-1)

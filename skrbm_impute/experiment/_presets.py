@@ -172,9 +172,13 @@ def check_config(config):
     for key in ("n_train", "n_test"):
         _positive_int(config, key, allow_none=True)
     if not isinstance(config["n_jobs"], int) or config["n_jobs"] == 0:
-        raise ValueError(f"n_jobs must be a non-zero integer (-1: all cores); got {config['n_jobs']!r}.")
+        raise ValueError(
+            f"n_jobs must be a non-zero integer (-1: all cores); got {config['n_jobs']!r}."
+        )
     if not isinstance(config["n_examples"], int) or config["n_examples"] < 0:
-        raise ValueError(f"n_examples must be a non-negative integer; got {config['n_examples']!r}.")
+        raise ValueError(
+            f"n_examples must be a non-negative integer; got {config['n_examples']!r}."
+        )
     if config["image_shape"] is not None:
         config["image_shape"] = [int(s) for s in config["image_shape"]]
     unknown_metrics = set(config["metrics"]) - set(DEFAULTS["metrics"])
@@ -194,7 +198,9 @@ def parse_assignment(text):
     """
     path, sep, raw = text.partition("=")
     if not sep or not path.strip():
-        raise ValueError(f"--set expects KEY=VALUE (for example params.lmrbm.n_epochs=5); got {text!r}.")
+        raise ValueError(
+            f"--set expects KEY=VALUE (for example params.lmrbm.n_epochs=5); got {text!r}."
+        )
     try:
         value = tomllib.loads(f"value = {raw.strip()}")["value"]
     except tomllib.TOMLDecodeError:

@@ -136,7 +136,8 @@ def ratios_to(frame, reference="mean"):
     keys = ["mechanism", "rate", "train_repeat", "test_repeat", "metric"]
     wide = frame.pivot_table(index=keys, columns="method", values="value", aggfunc="first")
     if reference not in wide.columns:
-        return pd.DataFrame(columns=["method", "mechanism", "rate", "metric", "mean", "count", "se"])
+        columns = ["method", "mechanism", "rate", "metric", "mean", "count", "se"]
+        return pd.DataFrame(columns=columns)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = wide.div(wide[reference], axis=0)
     ratio = ratio.reset_index().melt(id_vars=keys, var_name="method", value_name="value")
@@ -176,7 +177,8 @@ def markdown_table(summary, metric, *, methods=None, params=None, decimals=None)
     index = part.set_index(["mechanism", "rate", "method"])
     rows = part[["mechanism", "rate"]].drop_duplicates()
     rows = rows.assign(order=rows["mechanism"].map({"IM": 0, "SO": 1, "PM": 2}).fillna(3))
-    for mechanism, rate in rows.sort_values(["order", "rate"])[["mechanism", "rate"]].itertuples(index=False):
+    rows = rows.sort_values(["order", "rate"])[["mechanism", "rate"]]
+    for mechanism, rate in rows.itertuples(index=False):
         cells = []
         for method in methods:
             key = (mechanism, rate, method)
