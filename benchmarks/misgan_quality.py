@@ -40,7 +40,6 @@ from pytorch_fid.fid_score import calculate_frechet_distance
 from sklearn.decomposition import PCA
 from torch import nn
 
-from skrbm_impute import DiffusionInpaintImputer, MeanImputer, MisGANImputer
 from skrbm_impute.datasets import load_mnist, load_mnist_sample
 from skrbm_impute.masks import apply_mask, make_mask
 
@@ -135,6 +134,9 @@ def evaluate(arrays, lenet_epochs):
 
 
 def run(args):
+    # imported here so that --evaluate-only needs only the metrics
+    from skrbm_impute import DiffusionInpaintImputer, MeanImputer, MisGANImputer
+
     X, y = load_mnist(subset="test", data_home=args.data_home)
     order = np.random.RandomState(args.seed).permutation(len(X))
     train, test = order[: args.n_train], order[args.n_train: args.n_train + args.n_test]
