@@ -85,9 +85,9 @@ def summarize(paths):
     summary["fit_s"] = table.groupby(["rate", "model"])["fit_seconds"].median()
     print(f"RMSE / Mean-imputer RMSE (mean ± s.e. over draws), from {', '.join(paths)}")
     for (rate, model), row in summary.iterrows():
-        print(f"I.M. {rate:.1f}  {model:9s} {row['mean']:.3f} ± {row['sem']:.3f}"
-              f"  (n={int(row['count'])}, rank={'full' if row['rank'] != row['rank'] else int(row['rank'])},"
-              f" fit {row['fit_s']:.0f} s)")
+        rank = "full" if np.isnan(row["rank"]) else int(row["rank"])
+        print(f"I.M. {rate:.1f}  {model:11s} {row['mean']:.3f} ± {row['sem']:.3f}"
+              f"  (n={int(row['count'])}, rank={rank}, fit {row['fit_s']:.0f} s)")
 
 
 def main():

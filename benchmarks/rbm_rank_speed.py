@@ -79,7 +79,8 @@ def main():
         elif init == "small":
             basis = torch.zeros(784, rank)
         elif init == "random":
-            basis = torch.linalg.qr(torch.randn(784, rank, generator=torch.Generator().manual_seed(1))).Q
+            basis = core.random_orthonormal(784, rank, generator=torch.Generator().manual_seed(1),
+                                            dtype=torch.float32, device="cpu")
         b, c, weights = core.init_parameters(means, args.n_components, generator=g,
                                              dtype=torch.float32, device="cpu",
                                              visible_basis=basis)

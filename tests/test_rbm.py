@@ -189,7 +189,7 @@ def test_update_is_energy_gradient_finite_differences(marginal):
     v = np.where(rng.rand(n_v) < 0.4, 0.0, rng.rand(n_v))
     m = np.array([1.0, 0.0, 1.0, 0.0, 0.0])
     v = v * (1 - m)
-    h, v2, h2 = (rng.rand(n_h) < 0.5) * 1.0, (rng.rand(n_v) < 0.5) * 1.0, (rng.rand(n_h) < 0.5) * 1.0
+    h, v2, h2 = ((rng.rand(size) < 0.5) * 1.0 for size in (n_h, n_v, n_h))
     b, c, W = rng.normal(0, 1, n_v), rng.normal(0, 1, n_h), rng.normal(0, 0.3, (n_v, n_h))
     uniforms = tuple((1.0 - x)[None] for x in (h, v2, h2))  # u=0 gives 1, u=1 gives 0
     lr = 0.1
