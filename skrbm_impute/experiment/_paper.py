@@ -6,6 +6,7 @@ ratios to the Mean imputer on the same masks, and on the paper's orderings.
 
 import numpy as np
 
+from ._methods import method_label
 from ._results import MECHANISM_LABELS, ratios_to, summarize
 
 PAPER_METHODS = ("mean", "diffusion", "misgan", "rbm", "lmrbm")
@@ -90,7 +91,8 @@ def compare_with_paper(frame):
     for metric in ("rmse", "fid", "accuracy"):
         if not (ratios["metric"] == metric).any():
             continue
-        lines += [f"## {metric}", "", "| cell | " + " | ".join(methods) + " |",
+        labels = [method_label(m) for m in methods]
+        lines += [f"## {metric}", "", "| cell | " + " | ".join(labels) + " |",
                   "| --- |" + " ---: |" * len(methods)]
         for mechanism, rate in cells:
             entries = []
