@@ -1,0 +1,323 @@
+"""The ``skrbm-impute`` command (also ``python -m skrbm_impute``).
+
+Subcommands: ``benchmark`` (the paper's study; no argument runs the quick preset),
+``impute`` (fill the NaN of a .npy/.csv file), ``plot`` (redraw the figures of a
+results folder) and ``presets`` (list or print the shipped preset files).
+"""
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _csv_list(text):
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _rates(text):
+    try:
+        return [float(item) for item in _csv_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"rates must be numbers separated by commas; got {text!r}."
+        )
+
+
+def _image_shape(text):
+    parts = text.lower().replace(",", "x").split("x")
+    try:
+        height, width = (int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"image shape must look like 28x28; got {text!r}.")
+    return [height, width]
+
+
+def _add_preset_options(parser):
+    parser.add_argument("--preset", default="quick",
+                        help="quick (default), cpu, paper, or a .toml/.json preset file")
+    parser.add_argument("--set", dest="assignments", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override one preset setting, e.g. params.lmrbm.n_epochs=5 "
+                             "(repeatable)")
+    parser.add_argument("--image-shape", type=_image_shape, help="image height x width, e.g. 28x28")
+    parser.add_argument("--device", help="cpu, cuda or auto (models and FID network)")
+    parser.add_argument("--seed", type=int, help="seed of masks, splits and models")
+    parser.add_argument("--verbose", action="store_true", default=None,
+                        help="show the estimators' own progress bars (epochs)")
+    parser.add_argument("--threads", type=int,
+                        help="torch/OpenMP threads per process (1 avoids oversubscribing a "
+                             "busy machine; default: torch's own choice)")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="skrbm-impute",
+        description="RBM imputers and the perception-distortion benchmark of Cannella et al.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    bench = sub.add_parser(
+        "benchmark", help="run (or resume) the benchmark",
+        description="methods x mechanisms x rates x repeats -> RMSE, FID, accuracy, "
+                    "RBM-hidden accuracy. Finished cells in --out are skipped.")
+    _add_preset_options(bench)
+    bench.add_argument("--out", default="skrbm-impute-results", help="output folder")
+    bench.add_argument("--dataset",
+                       help="mnist-sample (offline), mnist, mnist-test, digits, or a "
+                            ".npy/.npz file")
+    bench.add_argument("--labels", help="a .npy of labels for a .npy dataset")
+    bench.add_argument("--data-home", help="folder of the MNIST IDX files")
+    bench.add_argument("--n-train", type=int, help="training images")
+    bench.add_argument("--n-test", type=int, help="test images")
+    bench.add_argument("--methods", type=_csv_list, help="e.g. mean,diffusion,misgan,rbm,lmrbm")
+    bench.add_argument("--mechanisms", type=_csv_list, help="e.g. IM,SO,PM")
+    bench.add_argument("--rates", type=_rates, help="missing rates, e.g. 0.3,0.6,0.9")
+    bench.add_argument("--train-repeats", type=int, help="independently masked training sets")
+    bench.add_argument("--test-repeats", type=int, help="masked test sets per trained model")
+    bench.add_argument("--n-jobs", type=int, help="parallel cells (-1: all cores / all workers)")
+    bench.add_argument("--backend", choices=["loky", "threading", "multiprocessing", "dask", "ray"],
+                       help="joblib backend; dask/ray spread the cells over a cluster")
+    bench.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask scheduler (tcp://host:8786) or Ray address; default: a "
+                            "local cluster")
+    bench.add_argument("--overwrite", action="store_true", help="discard earlier results in --out")
+    bench.add_argument("--no-plots", action="store_true", help="skip the figures")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    impute = sub.add_parser(
+        "impute", help="impute the NaN entries of a .npy or .csv file",
+        description="Fit a method on the file itself (imputers learn from incomplete data) "
+                    "or load a fitted model, then write the completed array.")
+    impute.add_argument("input", help=".npy or .csv (comma-separated; NaN or empty = missing)")
+    impute.add_argument("output", help=".npy or .csv")
+    source = impute.add_mutually_exclusive_group()
+    source.add_argument("--method", default="lmrbm",
+                        help="a method of the preset (default lmrbm), settings from --preset")
+    source.add_argument("--model", help="a fitted imputer saved with joblib (e.g. by benchmark)")
+    impute.add_argument("--save-model", help="save the fitted imputer here (joblib)")
+    _add_preset_options(impute)
+
+    plot = sub.add_parser("plot", help="redraw the summary and figures from a results file")
+    plot.add_argument("results", help="a results folder or its results.csv")
+    plot.add_argument("--out", help="where to write the figures (default: the results folder)")
+
+    presets = sub.add_parser("presets", help="list the shipped presets or print one to copy")
+    presets.add_argument("--show", metavar="NAME", help="print this preset's file")
+    return parser
+
+
+def _overrides(args, mapping):
+    from .experiment._presets import parse_assignment
+
+    overrides = [parse_assignment(text) for text in args.assignments]
+    direct = {key: getattr(args, attr) for attr, key in mapping.items()
+              if getattr(args, attr, None) is not None}
+    return overrides + ([direct] if direct else [])
+
+
+_BENCHMARK_OPTIONS = {
+    "dataset": "dataset", "labels": "labels", "data_home": "data_home",
+    "image_shape": "image_shape", "n_train": "n_train", "n_test": "n_test",
+    "methods": "methods", "mechanisms": "mechanisms", "rates": "rates",
+    "train_repeats": "n_train_repeats", "test_repeats": "n_test_repeats",
+    "device": "device", "seed": "seed", "verbose": "verbose", "n_jobs": "n_jobs",
+}
+
+
+@contextlib.contextmanager
+def joblib_backend(backend, scheduler=None, n_workers=None):
+    """Run the enclosed joblib calls on ``backend``.
+
+    ``"dask"`` connects to ``scheduler`` or starts a ``LocalCluster`` (``n_workers``
+    single-threaded workers); ``"ray"`` calls ``ray.init(address=scheduler)`` and
+    registers Ray's joblib backend.  Other names are joblib's own backends.
+    """
+    import joblib
+
+    if backend in (None, "loky"):
+        yield
+        return
+    if backend == "dask":
+        from dask.distributed import Client, LocalCluster
+
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            workers = n_workers if n_workers and n_workers > 0 else None
+            client = Client(LocalCluster(n_workers=workers, threads_per_worker=1,
+                                         processes=True, dashboard_address=None))
+        try:
+            with joblib.parallel_config(backend="dask"):
+                yield
+        finally:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None and not scheduler:
+                cluster.close()
+        return
+    if backend == "ray":
+        import ray
+        from ray.util.joblib import register_ray
+
+        register_ray()
+        ray.init(address=scheduler, ignore_reinit_error=True)
+        with joblib.parallel_config(backend="ray"):
+            yield
+        return
+    with joblib.parallel_config(backend=backend):
+        yield
+
+
+def _benchmark(args):
+    from .experiment import run_benchmark
+
+    overrides = _overrides(args, _BENCHMARK_OPTIONS)
+    n_jobs = args.n_jobs
+    if args.backend in ("dask", "ray") and n_jobs is None:
+        n_jobs = -1  # every worker of the cluster
+    with joblib_backend(args.backend, args.scheduler, args.n_jobs):
+        run = run_benchmark(args.preset, args.out, overrides=overrides, n_jobs=n_jobs,
+                            overwrite=args.overwrite, progress=not args.quiet,
+                            plots=not args.no_plots)
+    print(f"Wrote {run.out_dir / 'results.csv'} ({run.n_computed} cell(s) computed, "
+          f"{run.n_skipped} skipped, {len(run.failed)} failed), summary.md"
+          + "".join(f", {Path(p).name}" for p in run.figures.values()))
+    return 1 if run.failed else 0
+
+
+def read_array(path):
+    """A .npy or comma-separated .csv file as a float array (NaN or empty = missing)."""
+    path = Path(path)
+    if path.suffix == ".npy":
+        X = np.load(path, allow_pickle=False)
+    elif path.suffix == ".csv":
+        X = np.genfromtxt(path, delimiter=",", dtype=np.float64, missing_values=("", "nan", "NaN"),
+                          filling_values=np.nan)
+    else:
+        raise ValueError(f"{path}: expected a .npy or .csv file.")
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[None, :]
+    if X.ndim == 3:
+        X = X.reshape(len(X), -1)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{path}: expected a 2-D array (or images (n, H, W)); got shape {X.shape}."
+        )
+    return X
+
+
+def write_array(path, X):
+    path = Path(path)
+    if path.suffix == ".npy":
+        np.save(path, X)
+    elif path.suffix == ".csv":
+        np.savetxt(path, X, delimiter=",", fmt="%.10g")
+    else:
+        raise ValueError(f"{path}: the output must be a .npy or .csv file.")
+
+
+def _impute(args):
+    import joblib
+
+    from .experiment import load_preset, make_imputer
+
+    X = read_array(args.input)
+    if args.model:
+        imputer = joblib.load(args.model)
+        X_imputed = imputer.transform(X)
+    else:
+        config = load_preset(args.preset, _overrides(args, {
+            "image_shape": "image_shape", "device": "device", "seed": "seed",
+            "verbose": "verbose"}))
+        image_shape = config["image_shape"]
+        imputer = make_imputer(
+            args.method, config["params"].get(args.method),
+            image_shape=None if image_shape is None else tuple(image_shape),
+            device=config["device"], random_state=config["seed"], verbose=config["verbose"],
+        )
+        X_imputed = imputer.fit_transform(X)
+    write_array(args.output, X_imputed)
+    if args.save_model:
+        joblib.dump(imputer, args.save_model)
+    print(f"Imputed {int(np.isnan(X).sum())} missing entries of {args.input} -> {args.output}")
+    return 0
+
+
+def _plot(args):
+    import json
+
+    from .experiment import compare_with_paper, draw_all, read_results, summary_markdown
+
+    results = Path(args.results)
+    folder = results if results.is_dir() else results.parent
+    out = Path(args.out) if args.out else folder
+    out.mkdir(parents=True, exist_ok=True)
+    frame = read_results(results)
+    config = {}
+    if (folder / "config.json").exists():
+        config = json.loads((folder / "config.json").read_text())
+    table = summary_markdown(frame, methods=config.get("methods"), params=config.get("params"),
+                             title=f"skrbm-impute benchmark ({config.get('dataset', results)})")
+    (out / "summary.md").write_text(table)
+    print(table)
+    comparison = compare_with_paper(frame)
+    if comparison:
+        (out / "paper_comparison.md").write_text(comparison)
+    figures = draw_all(out, frame, config)
+    if out != folder and (folder / "examples").is_dir():
+        from .experiment import plot_examples
+
+        figures["examples"] = plot_examples(
+            folder / "examples", out / "examples.png", methods=config.get("methods"),
+            params=config.get("params"))
+    print("Wrote " + ", ".join(str(p) for p in figures.values() if p is not None))
+    return 0
+
+
+def _presets(args):
+    from .experiment import list_presets, preset_path
+    from .experiment._presets import read_preset_text
+
+    if args.show:
+        print(read_preset_text(args.show), end="")
+        return 0
+    for name in list_presets():
+        print(f"{name}\t{preset_path(name)}")
+    return 0
+
+
+def _limit_threads(n_threads):
+    """torch and OpenMP threads of this process and of the worker processes it starts."""
+    import os
+
+    import torch
+
+    if n_threads < 1:
+        raise SystemExit(f"--threads must be a positive integer; got {n_threads}.")
+    os.environ["OMP_NUM_THREADS"] = str(n_threads)
+    torch.set_num_threads(n_threads)
+
+
+def main(argv=None):
+    """Entry point of ``skrbm-impute``; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    handler = {"benchmark": _benchmark, "impute": _impute, "plot": _plot, "presets": _presets}
+    if getattr(args, "threads", None):
+        _limit_threads(args.threads)
+    try:
+        return handler[args.command](args)
+    except (ValueError, FileNotFoundError, ImportError, OSError) as exc:
+        print(f"skrbm-impute {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The method registry: a method name in a preset -> an imputer built from its settings.
+
+Each entry names an estimator class by import path, so the heavy modules (torch
+models) are imported only when a benchmark uses them, and a preset can add its own
+method by giving ``estimator = "package.module:Class"`` in the method's settings table.
+"""
+
+import importlib
+import inspect
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Method:
+    """One benchmark method.
+
+    Attributes
+    ----------
+    estimator : str
+        ``"module:Class"`` of a scikit-learn transformer that imputes NaN entries.
+    label : str
+        The name used in tables and figures (the paper's column header).
+    """
+
+    estimator: str
+    label: str
+
+
+#: The paper's five methods, in the paper's column order.
+METHODS = {
+    "mean": Method("skrbm_impute.impute:MeanImputer", "Mean"),
+    "diffusion": Method("skrbm_impute.impute:DiffusionInpaintImputer", "Inpaint"),
+    "misgan": Method("skrbm_impute:MisGANImputer", "MisGAN"),
+    "rbm": Method("skrbm_impute:MaskedRBMImputer", "RBM [5]"),
+    "lmrbm": Method("skrbm_impute:LMRBMImputer", "RBM LM"),
+}
+
+#: Settings the runner passes to every estimator that has a parameter of that name.
+RUNNER_SETTINGS = ("image_shape", "device", "random_state", "verbose")
+
+
+def method_label(name, params=None):
+    """The display label of a method: its registry label, a preset's ``label``, or the name."""
+    params = params or {}
+    if "label" in params:
+        return str(params["label"])
+    return METHODS[name].label if name in METHODS else name
+
+
+def import_estimator(path):
+    """Import ``"package.module:Class"`` and return the class."""
+    module_name, sep, attribute = path.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"estimator must be given as 'package.module:Class'; got {path!r}.")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ImportError(f"cannot import {module_name!r} for estimator {path!r}: {exc}") from exc
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ImportError(f"{module_name!r} has no attribute {attribute!r} (estimator {path!r}).")
+
+
+def make_imputer(name, params=None, **runner_settings):
+    """Build the imputer of method ``name`` from its preset settings.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`METHODS`, or any name whose ``params`` give ``estimator``.
+    params : dict, optional
+        The method's settings table from the preset: estimator parameters, plus the
+        optional keys ``estimator`` (``"module:Class"``) and ``label``.
+    **runner_settings
+        ``image_shape``, ``device``, ``random_state``, ``verbose``: each is passed
+        only to an estimator that has a parameter of that name and only when the
+        preset does not set it itself.
+
+    Returns
+    -------
+    imputer : estimator
+        An unfitted imputer.
+    """
+    params = dict(params or {})
+    params.pop("label", None)
+    path = params.pop("estimator", None)
+    if path is None:
+        if name not in METHODS:
+            raise ValueError(
+                f"Unknown method {name!r}; choose from {sorted(METHODS)} or give its "
+                "settings an 'estimator = \"module:Class\"' entry."
+            )
+        path = METHODS[name].estimator
+    cls = import_estimator(path)
+    accepted = set(inspect.signature(cls).parameters)
+    unknown = set(params) - accepted
+    if unknown:
+        raise ValueError(
+            f"Method {name!r} ({cls.__name__}) has no parameter(s) {sorted(unknown)}; "
+            f"its parameters are {sorted(accepted)}."
+        )
+    for key, value in runner_settings.items():
+        if key in accepted and key not in params:
+            params[key] = value
+    if "image_shape" in params and params["image_shape"] is not None:
+        params["image_shape"] = tuple(params["image_shape"])
+    return cls(**params)

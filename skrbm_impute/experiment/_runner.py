@@ -1,0 +1,314 @@
+"""The benchmark runner: cells of (method, mechanism, rate, training repeat), each fitted
+once and scored on every test repeat, run through joblib and appended to
+``results.csv`` as they finish."""
+
+import json
+import shutil
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..masks import MECHANISMS, apply_mask, make_mask
+from . import _scoring
+from ._data import load_benchmark_data
+from ._methods import make_imputer
+from ._paper import compare_with_paper
+from ._presets import CELL_DEFINING_KEYS, load_preset
+from ._results import ResultsFile, cell_key, finished_cells, summary_markdown
+
+_PURPOSES = ("train-mask", "test-mask", "model")
+
+
+def derive_seed(seed, purpose, mechanism, rate, train_repeat, test_repeat=0, method=""):
+    """A reproducible 32-bit seed for one mask or model of the benchmark.
+
+    The training and test masks of a (mechanism, rate, repeat) do not depend on the
+    method, so every method is scored on exactly the same masks.
+    """
+    entropy = [
+        int(seed), _PURPOSES.index(purpose), MECHANISMS.index(mechanism),
+        int(round(rate * 1_000_000)), int(train_repeat), int(test_repeat),
+        zlib.crc32(method.encode()),
+    ]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+def benchmark_cells(config):
+    """Every cell of the configuration, in run order."""
+    return [
+        cell_key(method, mechanism, rate, train_repeat)
+        for mechanism in config["mechanisms"]
+        for rate in config["rates"]
+        for train_repeat in range(config["n_train_repeats"])
+        for method in config["methods"]
+    ]
+
+
+@dataclass
+class CellResult:
+    """What one cell sends back to the parent process (workers write no files)."""
+
+    key: tuple
+    rows: list
+    examples: dict = field(default_factory=dict)
+    model: object = None
+    error: str = ""
+
+
+def _guarded_run_cell(key, data, config, reference):
+    """:func:`run_cell`, turning a failure into a reported, retryable cell: one method
+    failing on one mask does not throw away a long benchmark."""
+    try:
+        return run_cell(key, data, config, reference)
+    except Exception as exc:  # noqa: BLE001 - reported to the user with its type
+        return CellResult(key, [], error=f"{type(exc).__name__}: {exc}")
+
+
+def run_cell(key, data, config, reference):
+    """Fit one method on one masked training set and score it on every test repeat.
+
+    Returns a :class:`CellResult` whose rows are ``(method, mechanism, rate,
+    train_repeat, test_repeat, metric, value)``.  Metrics: ``rmse``, ``fid``,
+    ``accuracy`` (a logistic regression fit on the imputed training set, scored on the
+    imputed test set; only with labels), ``hidden_accuracy`` (the same on
+    ``transform_hidden`` features, for estimators that have it) and ``fit_seconds``.
+    """
+    method, mechanism, rate, train_repeat = key
+    X_train, X_test = data["X_train"], data["X_test"]
+    y_train, y_test = data["y_train"], data["y_test"]
+    image_shape = data["image_shape"]
+    seed = config["seed"]
+
+    def mask_for(n, purpose, test_repeat=0):
+        return make_mask(
+            mechanism, n, image_shape, rate,
+            random_state=derive_seed(seed, purpose, mechanism, rate, train_repeat, test_repeat),
+            **({"n_patches": config["n_patches"]} if mechanism == "PM" else {}),
+        )
+
+    train_missing = mask_for(len(X_train), "train-mask")
+    X_train_missing = apply_mask(X_train, train_missing)
+    imputer = make_imputer(
+        method, config["params"].get(method),
+        image_shape=tuple(image_shape), device=config["device"], verbose=config["verbose"],
+        random_state=derive_seed(seed, "model", mechanism, rate, train_repeat, method=method),
+    )
+    start = time.perf_counter()
+    imputer.fit(X_train_missing)
+    fit_seconds = time.perf_counter() - start
+
+    classifier = hidden_classifier = None
+    if y_train is not None:
+        classifier = _scoring.fit_classifier(
+            imputer.transform(X_train_missing), y_train, config
+        )
+        if hasattr(imputer, "transform_hidden"):
+            hidden_classifier = _scoring.fit_classifier(
+                imputer.transform_hidden(X_train_missing), y_train, config
+            )
+
+    rows, examples = [], {}
+    for test_repeat in range(config["n_test_repeats"]):
+        test_missing = mask_for(len(X_test), "test-mask", test_repeat)
+        X_test_missing = apply_mask(X_test, test_missing)
+        X_test_imputed = imputer.transform(X_test_missing)
+        values = {
+            "rmse": _scoring.rmse(X_test, X_test_imputed, test_missing),
+            "fid": _scoring.fid_to_reference(X_test_imputed, reference, config, image_shape),
+        }
+        if classifier is not None:
+            values["accuracy"] = 100 * classifier.score(X_test_imputed, y_test)
+        if hidden_classifier is not None:
+            hidden = imputer.transform_hidden(X_test_missing)
+            values["hidden_accuracy"] = 100 * hidden_classifier.score(hidden, y_test)
+        values["fit_seconds"] = fit_seconds
+        rows += [(method, mechanism, rate, train_repeat, test_repeat, name, value)
+                 for name, value in values.items()]
+        if train_repeat == 0 and test_repeat == 0 and config["n_examples"]:
+            n = config["n_examples"]
+            examples = {"imputed": X_test_imputed[:n], "missing": test_missing[:n]}
+    model = imputer if config["save_models"] and train_repeat == 0 else None
+    return CellResult(key, rows, examples, model)
+
+
+@dataclass
+class BenchmarkRun:
+    """What :func:`run_benchmark` returns."""
+
+    results: object        # the full results DataFrame
+    table: str             # the markdown summary
+    out_dir: Path
+    n_computed: int
+    n_skipped: int
+    figures: dict = field(default_factory=dict)
+    failed: dict = field(default_factory=dict)   # cell -> error message
+
+
+def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=None,
+                  n_jobs=None, overwrite=False, progress=True, plots=True, echo=print):
+    """Run (or resume) the perception-distortion benchmark.
+
+    Parameters
+    ----------
+    preset : str, Path or dict, default="quick"
+        A shipped preset name, a preset file or a dict (see :func:`load_preset`).
+    out_dir : str or Path
+        Where ``results.csv``, ``config.json``, ``summary.md``, the figures, the
+        example imputations and the fitted models go.  Cells already in
+        ``results.csv`` are not recomputed.
+    overrides : dict or list of dict, optional
+        Preset keys to replace.
+    n_jobs : int, optional
+        joblib workers (overrides the preset's ``n_jobs``).  Inside
+        ``joblib.parallel_config(backend="dask")`` (or ``"ray"``) the cells run on that
+        cluster; ``-1`` then uses all its workers.
+    overwrite : bool, default=False
+        Discard earlier results (and saved models and examples) in ``out_dir``
+        instead of resuming.
+    progress : bool, default=True
+        A tqdm bar over the cells.
+    plots : bool, default=True
+        Draw the figures at the end.
+    echo : callable, default=print
+        Receives the printed summary and notes (``None`` for silence).
+
+    Returns
+    -------
+    run : BenchmarkRun
+    """
+    echo = echo or (lambda *args: None)
+    config = load_preset(preset, overrides)
+    if n_jobs is not None:
+        config["n_jobs"] = n_jobs
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = ResultsFile(out_dir / "results.csv")
+    if overwrite:
+        results.path.unlink(missing_ok=True)
+        for folder in ("examples", "models"):
+            shutil.rmtree(out_dir / folder, ignore_errors=True)
+    (out_dir / "failed_cells.log").unlink(missing_ok=True)  # this run's failures only
+    frame = results.read()
+    _record_config(out_dir / "config.json", config, set(frame["method"]))
+    done = finished_cells(frame, config["n_test_repeats"])
+    complete = np.array([
+        cell_key(*key) in done
+        for key in zip(frame["method"], frame["mechanism"], frame["rate"], frame["train_repeat"])
+    ], dtype=bool)
+    if not complete.all():
+        frame = frame[complete]
+        results.rewrite(frame)  # drop the rows of unfinished cells
+    cells = [key for key in benchmark_cells(config) if key not in done]
+    n_skipped = len(benchmark_cells(config)) - len(cells)
+    if n_skipped:
+        echo(f"Resuming in {out_dir}: {n_skipped} finished cell(s) skipped, {len(cells)} to run.")
+
+    failed = {}
+    if cells:
+        data = load_benchmark_data(config)
+        reference = _scoring.fid_reference(data["X_test"], config, data["image_shape"])
+        _save_examples_source(out_dir, data, config)
+        tasks = (joblib.delayed(_guarded_run_cell)(key, data, config, reference) for key in cells)
+        bar = tqdm(total=len(cells), desc="benchmark cells", unit="cell", disable=not progress)
+        for result in _parallel_results(tasks, config["n_jobs"]):
+            if result.error:
+                failed[result.key] = result.error
+                with open(out_dir / "failed_cells.log", "a") as log:
+                    log.write(f"{' '.join(map(str, result.key))}\t{result.error}\n")
+            else:
+                _store(out_dir, results, result)
+            bar.set_postfix_str(" ".join(map(str, result.key)), refresh=False)
+            bar.update()
+        bar.close()
+
+    frame = results.read()
+    table = summary_markdown(frame, methods=config["methods"], params=config["params"],
+                             title=f"skrbm-impute benchmark ({config['dataset']})")
+    (out_dir / "summary.md").write_text(table)
+    echo(table)
+    comparison = compare_with_paper(frame)
+    if comparison:
+        (out_dir / "paper_comparison.md").write_text(comparison)
+    figures = {}
+    if plots:
+        from ._plots import draw_all
+
+        figures = draw_all(out_dir, frame, config)
+    if failed:
+        echo(f"{len(failed)} cell(s) failed (listed in {out_dir / 'failed_cells.log'}; a rerun "
+             "retries them):\n" + "\n".join(f"  {' '.join(map(str, key))}: {error}"
+                                            for key, error in failed.items()))
+    return BenchmarkRun(frame, table, out_dir, len(cells) - len(failed), n_skipped, figures,
+                        failed)
+
+
+def _parallel_results(tasks, n_jobs):
+    """Yield cell results as they finish; backends without generators (Ray's) run in
+    batches of their worker count so results still reach the file batch by batch."""
+    try:
+        parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")
+    except ValueError as exc:
+        if "does not support return_as" not in str(exc):
+            raise
+    else:
+        yield from parallel(tasks)
+        return
+    parallel = joblib.Parallel(n_jobs=n_jobs)
+    tasks = list(tasks)
+    batch = max(1, joblib.effective_n_jobs(n_jobs))
+    for start in range(0, len(tasks), batch):
+        yield from parallel(tasks[start:start + batch])
+
+
+def _store(out_dir, results, result):
+    results.append(result.rows)
+    method, mechanism, rate, _ = result.key
+    stem = f"{method}__{mechanism}__{rate:g}"
+    if result.examples:
+        folder = out_dir / "examples"
+        folder.mkdir(exist_ok=True)
+        np.savez_compressed(folder / f"{stem}.npz", **result.examples)
+    if result.model is not None:
+        folder = out_dir / "models"
+        folder.mkdir(exist_ok=True)
+        joblib.dump(result.model, folder / f"{stem}.joblib")
+
+
+def _save_examples_source(out_dir, data, config):
+    if config["n_examples"]:
+        folder = out_dir / "examples"
+        folder.mkdir(exist_ok=True)
+        np.savez_compressed(
+            folder / "clean.npz", clean=data["X_test"][: config["n_examples"]],
+            image_shape=np.asarray(data["image_shape"]),
+        )
+
+
+def _record_config(path, config, methods_with_results):
+    """Write ``config.json``; with earlier results, refuse settings that would change
+    what their cells mean (the axes may grow)."""
+    if methods_with_results and path.exists():
+        previous = json.loads(path.read_text())
+        changed = [key for key in CELL_DEFINING_KEYS if previous.get(key) != _jsonable(config[key])]
+        for method in sorted(methods_with_results):
+            before = previous.get("params", {}).get(method, {})
+            if _jsonable(config["params"].get(method, {})) != before:
+                changed.append(f"params.{method}")
+        if changed:
+            raise ValueError(
+                f"{path.parent} holds results computed with other settings ({', '.join(changed)}); "
+                "choose another output folder or pass overwrite=True (--overwrite)."
+            )
+        merged = dict(previous.get("params", {}))
+        merged.update(config["params"])
+        config = {**config, "params": merged}
+    path.write_text(json.dumps(_jsonable(config), indent=2) + "\n")
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value))

@@ -1,0 +1,482 @@
+"""The benchmark: presets, registry, runner (resume, kill, settings guard), results, CLI."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skrbm_impute.__main__ import main
+from skrbm_impute.experiment import (
+    METHODS,
+    benchmark_cells,
+    compare_with_paper,
+    derive_seed,
+    list_presets,
+    load_preset,
+    make_imputer,
+    ratios_to,
+    read_results,
+    run_benchmark,
+    summarize,
+)
+from skrbm_impute.experiment import _runner
+from skrbm_impute.experiment._presets import parse_assignment
+from skrbm_impute.masks import apply_mask, make_mask
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: A benchmark on scikit-learn's 8x8 digits that takes seconds: FID on raw pixels (the
+#: MNIST LeNet needs 28x28 images).
+TINY = {
+    "dataset": "digits",
+    "n_train": 150,
+    "n_test": 60,
+    "mechanisms": ["IM", "PM"],
+    "rates": [0.3, 0.6],
+    "n_train_repeats": 1,
+    "n_test_repeats": 2,
+    "methods": ["mean", "diffusion"],
+    "n_examples": 4,
+    "metrics": {"fid_features": "pixels", "classifier_max_iter": 50},
+    "params": {"diffusion": {"n_iter": 20}},
+}
+
+
+def _run(out, overrides=None, **kwargs):
+    kwargs.setdefault("progress", False)
+    kwargs.setdefault("echo", None)
+    return run_benchmark(TINY, out, overrides=overrides, **kwargs)
+
+
+def _n_cells(frame):
+    return len(frame[["method", "mechanism", "rate", "train_repeat"]].drop_duplicates())
+
+
+def _sorted(frame):
+    return frame.sort_values(list(frame.columns[:6])).reset_index(drop=True)
+
+
+# --- presets -----------------------------------------------------------------------
+
+def test_shipped_presets_load_and_cover_the_study():
+    assert list_presets() == ["quick", "cpu", "paper"]
+    for name in list_presets():
+        config = load_preset(name)
+        assert config["methods"] == ["mean", "diffusion", "misgan", "rbm", "lmrbm"]
+        assert config["mechanisms"] == ["IM", "SO", "PM"]
+    quick = load_preset("quick")
+    assert quick["dataset"] == "mnist-sample" and quick["device"] == "cpu"
+    paper = load_preset("paper")
+    assert paper["dataset"] == "mnist"
+    assert (paper["n_train"], paper["n_test"]) == (50_000, 10_000)
+    assert paper["rates"] == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+    assert (paper["n_train_repeats"], paper["n_test_repeats"]) == (3, 10)
+    for rbm in ("rbm", "lmrbm"):
+        params = paper["params"][rbm]
+        assert (params["n_components"], params["n_epochs"]) == (4096, 500)
+        assert (params["batch_size"], params["learning_rate"]) == (128, 1e-4)
+    misgan = paper["params"]["misgan"]
+    assert (misgan["architecture"], misgan["n_epochs"], misgan["batch_size"]) == ("conv", 500, 64)
+
+
+def test_preset_files_dicts_and_overrides(tmp_path):
+    text = 'dataset = "digits"\nrates = [0.6, 0.3, 0.6]\n[params.lmrbm]\nn_epochs = 3\n'
+    (tmp_path / "mine.toml").write_text(text)
+    config = load_preset(tmp_path / "mine.toml",
+                         overrides=[parse_assignment("params.lmrbm.rank=8")])
+    assert config["dataset"] == "digits"
+    assert config["rates"] == [0.3, 0.6]  # sorted, deduplicated
+    assert config["params"]["lmrbm"] == {"n_epochs": 3, "rank": 8}
+    (tmp_path / "mine.json").write_text(json.dumps({"mechanisms": ["I.M.", "s.o."]}))
+    assert load_preset(tmp_path / "mine.json")["mechanisms"] == ["IM", "SO"]
+    assert parse_assignment("rates=[0.1, 0.2]") == {"rates": [0.1, 0.2]}
+    assert parse_assignment("params.misgan.architecture=fc") == {
+        "params": {"misgan": {"architecture": "fc"}}}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"n_epochs": 3}, "Unknown preset key 'n_epochs'"),
+    ({"rates": [0.0, 0.5]}, "strictly inside"),
+    ({"mechanisms": ["XX"]}, "Unknown mechanism"),
+    ({"n_test_repeats": 0}, "n_test_repeats must be a positive integer"),
+    ({"metrics": {"fid": 1}}, "Unknown metrics setting"),
+])
+def test_bad_presets_are_named(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        load_preset("quick", overrides)
+
+
+def test_unknown_preset_name():
+    with pytest.raises(ValueError, match="neither a shipped preset"):
+        load_preset("no-such-preset")
+
+
+# --- registry ----------------------------------------------------------------------
+
+def test_make_imputer_passes_only_accepted_runner_settings():
+    imputer = make_imputer("diffusion", {"n_iter": 7}, image_shape=(8, 8), device="cpu",
+                           random_state=3, verbose=True)
+    assert (imputer.n_iter, imputer.image_shape) == (7, (8, 8))
+    # A preset's own value wins over the runner's.
+    imputer = make_imputer("diffusion", {"image_shape": [4, 16]}, image_shape=(8, 8))
+    assert imputer.image_shape == (4, 16)
+    custom = make_imputer("knn", {"estimator": "sklearn.impute:KNNImputer", "n_neighbors": 2,
+                                  "label": "kNN"}, image_shape=(8, 8), random_state=0)
+    assert type(custom).__name__ == "KNNImputer" and custom.n_neighbors == 2
+    with pytest.raises(ValueError, match="has no parameter"):
+        make_imputer("mean", {"n_epochs": 3})
+    with pytest.raises(ValueError, match="Unknown method"):
+        make_imputer("nope")
+    with pytest.raises(ImportError, match="no attribute"):
+        make_imputer("x", {"estimator": "sklearn.impute:Nope"})
+    assert set(METHODS) == {"mean", "diffusion", "misgan", "rbm", "lmrbm"}
+
+
+# --- runner ------------------------------------------------------------------------
+
+def test_benchmark_writes_tidy_results_summary_and_figures(tmp_path):
+    run = _run(tmp_path)
+    frame = read_results(tmp_path)
+    n_cells = 2 * 2 * 2  # methods x mechanisms x rates (1 training repeat)
+    assert run.n_computed == n_cells and run.n_skipped == 0
+    assert list(frame.columns) == ["method", "mechanism", "rate", "train_repeat",
+                                   "test_repeat", "metric", "value"]
+    # rmse, fid, accuracy, fit_seconds per repeat pair (no RBM: no hidden accuracy).
+    assert len(frame) == n_cells * 2 * 4
+    assert set(frame["metric"]) == {"rmse", "fid", "accuracy", "fit_seconds"}
+    assert frame["value"].notna().all()
+    for name in ("summary.md", "config.json", "curves.png", "perception_distortion.png",
+                 "examples.png"):
+        assert (tmp_path / name).stat().st_size > 1000 or name == "config.json"
+    summary_text = (tmp_path / "summary.md").read_text()
+    assert "| RMSE | Mean | Inpaint |" in summary_text and "| I.M. 0.3 |" in summary_text
+    assert sorted(p.name for p in (tmp_path / "models").iterdir())[0] == "diffusion__IM__0.3.joblib"
+
+
+def test_benchmark_metrics_match_an_independent_recomputation(tmp_path):
+    """Recompute one cell from the documented seeds with plain NumPy and scikit-learn."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from skrbm_impute.datasets import load_digits_01
+
+    _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.6], "methods": ["mean"]})
+    frame = read_results(tmp_path).set_index(["test_repeat", "metric"])["value"]
+    X, y = load_digits_01()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, train_size=150, test_size=60, stratify=y, random_state=0)
+    train_mask = make_mask("IM", 150, (8, 8), 0.6,
+                           random_state=derive_seed(0, "train-mask", "IM", 0.6, 0))
+    observed = np.where(train_mask, 0.0, X_train)
+    counts = (~train_mask).sum(axis=0)
+    column_mean = np.divide(observed.sum(axis=0), counts, out=np.zeros(64), where=counts > 0)
+    X_train_imputed = np.where(train_mask, column_mean, X_train)
+    classifier = LogisticRegression(max_iter=50).fit(X_train_imputed, y_train)
+    for test_repeat in range(2):
+        mask = make_mask("IM", 60, (8, 8), 0.6,
+                         random_state=derive_seed(0, "test-mask", "IM", 0.6, 0, test_repeat))
+        imputed = np.where(mask, column_mean, X_test)
+        per_image = [np.sqrt(np.mean((imputed[i, mask[i]] - X_test[i, mask[i]]) ** 2))
+                     for i in range(60) if mask[i].any()]
+        assert frame[(test_repeat, "rmse")] == pytest.approx(np.mean(per_image), rel=1e-12)
+        expected_accuracy = 100 * classifier.score(imputed, y_test)
+        assert frame[(test_repeat, "accuracy")] == pytest.approx(expected_accuracy)
+        # FID on raw pixels: Frechet distance of the two Gaussians (scipy reference).
+        from scipy import linalg
+        mu1, mu2 = X_test.mean(0), imputed.mean(0)
+        s1, s2 = np.cov(X_test, rowvar=False), np.cov(imputed, rowvar=False)
+        covmean = linalg.sqrtm((s1 + 1e-6 * np.eye(64)) @ (s2 + 1e-6 * np.eye(64))).real
+        reference = np.sum((mu1 - mu2) ** 2) + np.trace(s1 + s2 - 2 * covmean)
+        assert frame[(test_repeat, "fid")] == pytest.approx(reference, rel=2e-2, abs=1e-3)
+
+
+def test_rerun_skips_finished_cells_and_extends_axes(tmp_path, monkeypatch):
+    _run(tmp_path, {"rates": [0.3]})
+    first = read_results(tmp_path)
+    computed = []
+    original = _runner.run_cell
+    monkeypatch.setattr(_runner, "run_cell",
+                        lambda key, *a: computed.append(key) or original(key, *a))
+    run = _run(tmp_path)  # rates 0.3 and 0.6
+    assert run.n_skipped == 4 and run.n_computed == 4
+    assert {key[2] for key in computed} == {0.6}
+    final = read_results(tmp_path)
+    kept = final[final["rate"] == 0.3]
+    pd.testing.assert_frame_equal(_sorted(kept), _sorted(first))
+    computed.clear()
+    assert _run(tmp_path).n_computed == 0 and computed == []
+
+
+def test_more_test_repeats_recompute_cells_and_drop_their_old_rows(tmp_path):
+    _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3]})
+    run = _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3], "n_test_repeats": 3})
+    assert run.n_computed == 2
+    frame = read_results(tmp_path)
+    assert len(frame) == 2 * 3 * 4  # no duplicated rows of the first two test repeats
+    assert not frame.duplicated(["method", "mechanism", "rate", "train_repeat", "test_repeat",
+                                 "metric"]).any()
+
+
+def test_changed_settings_are_refused_unless_overwritten(tmp_path):
+    _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3]})
+    with pytest.raises(ValueError, match=r"other settings \(params.diffusion\)"):
+        _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3],
+                        "params": {"diffusion": {"n_iter": 5}}})
+    with pytest.raises(ValueError, match=r"other settings \(n_train\)"):
+        _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3], "n_train": 100})
+    run = _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3], "n_train": 100,
+                          "methods": ["mean"]}, overwrite=True)
+    assert run.n_computed == 1 and run.n_skipped == 0
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["mean__IM__0.3.joblib"]
+
+
+SLOW_MODULE = '''
+import time
+from skrbm_impute.impute import MeanImputer
+
+class SlowMeanImputer(MeanImputer):
+    """The Mean imputer, slowed down so that a run can be killed between cells."""
+
+    def fit(self, X, y=None):
+        time.sleep(0.7)
+        return super().fit(X, y)
+'''
+
+
+def test_killed_run_resumes_where_it_stopped(tmp_path, monkeypatch):
+    """Kill a benchmark subprocess after its first cells; the rerun computes only the rest
+    and ends with the same results as an uninterrupted run."""
+    (tmp_path / "slowimputer.py").write_text(SLOW_MODULE)
+    preset = dict(TINY, methods=["slow", "mean"], rates=[0.3, 0.6, 0.9],
+                  params={"slow": {"estimator": "slowimputer:SlowMeanImputer"}})
+    (tmp_path / "preset.json").write_text(json.dumps(preset))
+    out = tmp_path / "killed"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(tmp_path)]))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skrbm_impute", "benchmark", "--preset",
+         str(tmp_path / "preset.json"), "--out", str(out), "--quiet", "--no-plots"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = out / "results.csv"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if results.exists() and _n_cells(read_results(results)) >= 2:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    n_done = _n_cells(read_results(results))
+    n_cells = len(benchmark_cells(load_preset(preset)))
+    assert 2 <= n_done < n_cells
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    resumed = run_benchmark(tmp_path / "preset.json", out, progress=False, echo=None, plots=False)
+    assert resumed.n_skipped == n_done and resumed.n_computed == n_cells - n_done
+    fresh = run_benchmark(tmp_path / "preset.json", tmp_path / "fresh", progress=False,
+                          echo=None, plots=False)
+    assert fresh.n_computed == n_cells
+    columns = ["method", "mechanism", "rate", "train_repeat", "test_repeat", "metric"]
+    a = _sorted(read_results(out)).drop(columns="value")
+    b = _sorted(read_results(tmp_path / "fresh")).drop(columns="value")
+    pd.testing.assert_frame_equal(a, b)
+    no_timing = "metric != 'fit_seconds'"
+    values_a = _sorted(read_results(out)).query(no_timing)["value"].to_numpy()
+    values_b = _sorted(read_results(tmp_path / "fresh")).query(no_timing)["value"].to_numpy()
+    np.testing.assert_allclose(values_a, values_b, rtol=1e-9)
+    assert len(read_results(out).drop_duplicates(columns)) == len(read_results(out))
+
+
+def test_a_failing_cell_is_reported_and_retried_without_stopping_the_run(tmp_path, capsys):
+    bad = {"estimator": "skrbm_impute.impute:DiffusionInpaintImputer", "kernel": 3}
+    overrides = {"rates": [0.3], "methods": ["mean", "bad"], "params": {"bad": bad}}
+    run = _run(tmp_path, overrides)
+    assert run.n_computed == 2 and set(run.failed) == {("bad", "IM", 0.3, 0), ("bad", "PM", 0.3, 0)}
+    assert "kernel" in run.failed[("bad", "IM", 0.3, 0)]
+    assert set(read_results(tmp_path)["method"]) == {"mean"}
+    assert len((tmp_path / "failed_cells.log").read_text().splitlines()) == 2
+    rerun = _run(tmp_path, overrides)
+    assert rerun.n_skipped == 2 and len(rerun.failed) == 2  # retried, failing again
+    assert len((tmp_path / "failed_cells.log").read_text().splitlines()) == 2
+    _run(tmp_path, dict(overrides, methods=["mean"]))
+    assert not (tmp_path / "failed_cells.log").exists()
+    preset = tmp_path / "p.json"
+    preset.write_text(json.dumps(dict(TINY, **overrides)))
+    assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path), "--quiet"]) == 1
+    assert "2 cell(s) failed" in capsys.readouterr().out
+
+
+def test_torn_last_line_is_dropped(tmp_path):
+    _run(tmp_path, {"mechanisms": ["IM"], "rates": [0.3]})
+    with open(tmp_path / "results.csv", "a") as f:
+        f.write("mean,IM,0.6,0,0,rm")  # a line cut by a crash
+    assert len(read_results(tmp_path)) == 2 * 2 * 4
+
+
+# --- summaries ---------------------------------------------------------------------
+
+def _synthetic_frame():
+    rows = []
+    rng = np.random.default_rng(0)
+    for method, scale in (("mean", 1.0), ("lmrbm", 0.5), ("rbm", 0.6), ("misgan", 0.7)):
+        for t in range(4):
+            for metric in ("rmse", "fid"):
+                base = 0.25 if metric == "rmse" else 50
+                value = scale * base * (1 + 0.01 * rng.standard_normal())
+                rows.append((method, "IM", 0.9, 0, t, metric, value))
+    return pd.DataFrame(rows, columns=["method", "mechanism", "rate", "train_repeat",
+                                       "test_repeat", "metric", "value"])
+
+
+def test_summaries_and_ratios_against_numpy():
+    frame = _synthetic_frame()
+    summary = summarize(frame).set_index(["method", "metric"])
+    values = frame[(frame.method == "rbm") & (frame.metric == "fid")]["value"].to_numpy()
+    assert summary.loc[("rbm", "fid"), "mean"] == pytest.approx(values.mean())
+    assert summary.loc[("rbm", "fid"), "se"] == pytest.approx(values.std(ddof=1) / 2)
+    ratios = ratios_to(frame).set_index(["method", "metric"])
+    wide = frame.pivot_table(index=["test_repeat", "metric"], columns="method", values="value")
+    expected = (wide["lmrbm"] / wide["mean"]).xs("rmse", level="metric")
+    assert ratios.loc[("lmrbm", "rmse"), "mean"] == pytest.approx(expected.mean())
+    assert ratios.loc[("mean", "rmse"), "mean"] == 1.0
+
+
+def test_paper_comparison_reports_ratios_and_orderings():
+    text = compare_with_paper(_synthetic_frame())
+    assert "| I.M. 0.9 |" in text
+    # paper: RBM LM / Mean FID at I.M. 0.9 = 46 / 115 = 0.40
+    assert "0.50 ± 0.00 / 0.40" in text
+    assert "## accuracy" not in text  # no accuracy rows in the synthetic results
+    assert "| LM-RBM RMSE < RBM [5] | I.M. 0.9 |" in text
+    assert "| MisGAN lowest FID | I.M. 0.9 | vs lmrbm:" in text and "does not hold" in text
+    assert "| MisGAN RMSE > Mean at 0.9 | I.M. 0.9 |" in text
+
+
+# --- command line ------------------------------------------------------------------
+
+def test_cli_benchmark_options_plot_and_presets(tmp_path, capsys, monkeypatch):
+    import torch
+
+    preset = tmp_path / "tiny.json"
+    preset.write_text(json.dumps(TINY))
+    threads = torch.get_num_threads()
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
+    try:
+        status = main(["benchmark", "--preset", str(preset), "--out", str(tmp_path / "r"),
+                       "--methods", "mean", "--mechanisms", "SO", "--rates", "0.5",
+                       "--test-repeats", "1", "--seed", "4", "--n-train", "100", "--quiet",
+                       "--set", "n_examples=2", "--threads", "1"])
+        assert torch.get_num_threads() == 1 and os.environ["OMP_NUM_THREADS"] == "1"
+    finally:
+        torch.set_num_threads(threads)
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "| S.O. 0.5 |" in printed and "1 cell(s) computed" in printed
+    config = json.loads((tmp_path / "r" / "config.json").read_text())
+    assert (config["seed"], config["n_train"], config["n_examples"]) == (4, 100, 2)
+    for png in ("curves.png", "perception_distortion.png", "examples.png"):
+        (tmp_path / "r" / png).unlink()
+    assert main(["plot", str(tmp_path / "r" / "results.csv"), "--out", str(tmp_path / "p")]) == 0
+    for png in ("curves.png", "perception_distortion.png", "examples.png"):
+        assert (tmp_path / "p" / png).stat().st_size > 1000
+    assert main(["presets"]) == 0
+    assert "quick" in capsys.readouterr().out
+    assert main(["presets", "--show", "cpu"]) == 0
+    shown = capsys.readouterr().out
+    assert load_preset({}) is not None and 'dataset = "mnist-sample"' in shown
+    assert main(["benchmark", "--preset", "nope", "--out", str(tmp_path / "x")]) == 1
+    assert "neither a shipped preset" in capsys.readouterr().err
+
+
+def test_cli_impute_files_and_saved_models(tmp_path):
+    from skrbm_impute.datasets import load_digits_01
+
+    X, _ = load_digits_01()
+    mask = make_mask("IM", 40, (8, 8), 0.4, random_state=0)
+    X_missing = apply_mask(X[:40], mask)
+    np.save(tmp_path / "in.npy", X_missing)
+    assert main(["impute", str(tmp_path / "in.npy"), str(tmp_path / "out.npy"),
+                 "--method", "diffusion", "--set", "params.diffusion.n_iter=10",
+                 "--save-model", str(tmp_path / "m.joblib")]) == 0
+    out = np.load(tmp_path / "out.npy")
+    assert not np.isnan(out).any()
+    np.testing.assert_array_equal(out[~mask], X[:40][~mask])
+    np.savetxt(tmp_path / "in.csv", X_missing, delimiter=",")
+    assert main(["impute", str(tmp_path / "in.csv"), str(tmp_path / "out.csv"),
+                 "--model", str(tmp_path / "m.joblib")]) == 0
+    np.testing.assert_allclose(np.loadtxt(tmp_path / "out.csv", delimiter=","), out, rtol=1e-9)
+    assert main(["impute", str(tmp_path / "in.txt"), str(tmp_path / "o.npy"),
+                 "--method", "mean"]) == 1
+
+
+def test_dask_local_cluster_runs_the_benchmark(tmp_path):
+    """Cells spread over a Dask LocalCluster through joblib give the sequential results."""
+    pytest.importorskip("distributed")
+    common = ["--mechanisms", "IM", "--rates", "0.3,0.6", "--quiet", "--no-plots"]
+    preset = tmp_path / "tiny.json"
+    preset.write_text(json.dumps(TINY))
+    assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path / "dask"),
+                 "--backend", "dask", "--n-jobs", "2", *common]) == 0
+    assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path / "seq"),
+                 *common]) == 0
+    a = _sorted(read_results(tmp_path / "dask")).query("metric != 'fit_seconds'")
+    b = _sorted(read_results(tmp_path / "seq")).query("metric != 'fit_seconds'")
+    pd.testing.assert_frame_equal(a.drop(columns="value"), b.drop(columns="value"))
+    np.testing.assert_allclose(a["value"].to_numpy(), b["value"].to_numpy(), rtol=1e-9)
+
+
+def test_backend_without_generators_runs_in_batches(tmp_path):
+    """joblib's multiprocessing backend, like Ray's, cannot yield results as they come;
+    the runner then runs batches of its worker count and still writes every cell."""
+    import joblib
+
+    with joblib.parallel_config(backend="multiprocessing"):
+        run = _run(tmp_path, {"mechanisms": ["IM"]}, n_jobs=2)
+    assert run.n_computed == 4
+    assert len(read_results(tmp_path)) == 4 * 2 * 4
+
+
+def test_cells_are_independent_of_the_method_order():
+    config = load_preset(TINY)
+    cells = benchmark_cells(config)
+    assert len(cells) == len(set(cells)) == 8
+    first, second = (derive_seed(0, "test-mask", "IM", 0.3, 0, t) for t in (0, 1))
+    assert first != second
+    assert derive_seed(0, "train-mask", "IM", 0.3, 1) != derive_seed(0, "train-mask", "IM", 0.3, 0)
+
+
+def test_every_method_end_to_end_with_tiny_settings(tmp_path):
+    """All five methods through the runner on 28x28 digits (MNIST LeNet FID), and a saved
+    RBM model reused by ``skrbm-impute impute --model``."""
+    tiny_methods = {
+        "misgan": {"architecture": "fc", "n_epochs": 1, "batch_size": 32, "latent_size": 8},
+        "rbm": {"n_components": 16, "n_epochs": 1, "learning_rate": 0.01},
+        "lmrbm": {"n_components": 16, "n_epochs": 1, "learning_rate": 0.01},
+        "diffusion": {"n_iter": 5},
+    }
+    run = run_benchmark(
+        {"dataset": "mnist-sample", "n_train": 80, "n_test": 40, "mechanisms": ["IM", "SO"],
+         "rates": [0.5], "n_test_repeats": 1, "n_examples": 3, "params": tiny_methods,
+         "metrics": {"classifier_max_iter": 20}},
+        tmp_path, progress=False, echo=None)
+    frame = read_results(tmp_path)
+    assert run.n_computed == 10
+    assert np.isfinite(frame["value"]).all()
+    hidden = frame[frame["metric"] == "hidden_accuracy"]
+    assert set(hidden["method"]) == {"rbm", "lmrbm"}
+    assert set(frame["method"]) == set(METHODS)
+    assert "| RMSE | Mean | Inpaint | MisGAN | RBM [5] | RBM LM |" in run.table
+    assert (tmp_path / "examples.png").stat().st_size > 1000
+
+    X = np.load(tmp_path / "examples" / "clean.npz")["clean"]
+    X_missing = apply_mask(X, make_mask("IM", len(X), (28, 28), 0.5, random_state=1))
+    np.save(tmp_path / "in.npy", X_missing)
+    assert main(["impute", str(tmp_path / "in.npy"), str(tmp_path / "out.npy"),
+                 "--model", str(tmp_path / "models" / "lmrbm__IM__0.5.joblib")]) == 0
+    out = np.load(tmp_path / "out.npy")
+    assert not np.isnan(out).any() and ((out >= 0) & (out <= 1)).all()
