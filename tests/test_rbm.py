@@ -282,6 +282,18 @@ def test_rank_resolution():
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
+def test_train_visible_factor_moves_a_off_its_starting_directions(cls):
+    _, X_missing = masked_digits(rate=0.5)
+    params = dict(n_components=40, n_epochs=3, rank=10, learning_rate=1e-3, random_state=0)
+    fixed = cls(**params).fit(X_missing)
+    trained = cls(train_visible_factor=True, **params).fit(X_missing)
+    start = cls(**{**params, "n_epochs": 0}).fit(X_missing).visible_factor_
+    np.testing.assert_array_equal(fixed.visible_factor_, start)
+    assert np.abs(trained.visible_factor_ - start).max() > 1e-4
+    assert np.isfinite(trained.transform(X_missing)).all()
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
 def test_transform_hidden_formula(cls):
     _, X_missing = masked_digits()
     model = cls(n_components=16, n_epochs=1, rank=None, random_state=0).fit(X_missing)

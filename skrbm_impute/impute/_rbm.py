@@ -34,6 +34,7 @@ class _BaseRBMImputer(BaseImputer):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "rank": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
+        "train_visible_factor": ["boolean"],
         "imputation": [StrOptions({"mean-field", "sample"})],
         "matmul_dtype": [StrOptions({"float32", "bfloat16"})],
         "device": [str, torch.device],
@@ -97,7 +98,7 @@ class _BaseRBMImputer(BaseImputer):
                     marginal=self._marginal,
                     gradient_correction=gradient_correction,
                     observation_prob=lam,
-                    train_visible_factor=False,
+                    train_visible_factor=self.train_visible_factor,
                     matmul_dtype=getattr(torch, self.matmul_dtype),
                     generator=generator,
                 )
@@ -236,6 +237,11 @@ _COMMON_PARAMS_DOC = """
         (``ΔA = ΔW Bᵀ``) diverged within an epoch at learning rates a full ``W``
         tolerates (its step on ``W`` grows with the factors), and a damped
         scaled-gradient step for both factors learnt far more slowly at I.M. 0.3.
+    train_visible_factor : bool, default=False
+        With a factorised ``W``, also train ``A`` by ``ΔA = ΔW Bᵀ`` (ref [5]'s Eq. 14
+        rule, with both factors' steps taken from the old factors), starting from the
+        same principal directions.  Off by default for the stability reason above; use
+        a smaller ``learning_rate`` when it is on.
     imputation : {"mean-field", "sample"}, default="mean-field"
         ``"mean-field"`` fills each hole with its conditional expectation
         ``sigmoid(W p(h) + b)`` given the hidden probabilities: the low-distortion
@@ -336,6 +342,7 @@ class MaskedRBMImputer(_BaseRBMImputer):
         batch_size=128,
         learning_rate=1e-4,
         rank="auto",
+        train_visible_factor=False,
         imputation="mean-field",
         matmul_dtype="float32",
         device="cpu",
@@ -347,6 +354,7 @@ class MaskedRBMImputer(_BaseRBMImputer):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.rank = rank
+        self.train_visible_factor = train_visible_factor
         self.imputation = imputation
         self.matmul_dtype = matmul_dtype
         self.device = device
@@ -417,6 +425,7 @@ class LMRBMImputer(_BaseRBMImputer):
         batch_size=128,
         learning_rate=1e-4,
         rank="auto",
+        train_visible_factor=False,
         gradient_correction=True,
         observation_scaling=True,
         imputation="mean-field",
@@ -430,6 +439,7 @@ class LMRBMImputer(_BaseRBMImputer):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.rank = rank
+        self.train_visible_factor = train_visible_factor
         self.gradient_correction = gradient_correction
         self.observation_scaling = observation_scaling
         self.imputation = imputation
