@@ -250,7 +250,7 @@ def _impute(args):
 def _plot(args):
     import json
 
-    from .experiment import compare_with_paper, draw_all, read_results, summary_markdown
+    from .experiment import draw_all, read_results, write_summaries
 
     results = Path(args.results)
     folder = results if results.is_dir() else results.parent
@@ -260,13 +260,7 @@ def _plot(args):
     config = {}
     if (folder / "config.json").exists():
         config = json.loads((folder / "config.json").read_text())
-    table = summary_markdown(frame, methods=config.get("methods"), params=config.get("params"),
-                             title=f"skrbm-impute benchmark ({config.get('dataset', results)})")
-    (out / "summary.md").write_text(table)
-    print(table)
-    comparison = compare_with_paper(frame)
-    if comparison:
-        (out / "paper_comparison.md").write_text(comparison)
+    write_summaries(out, frame, {"dataset": str(results), **config})
     figures = draw_all(out, frame, config)
     if out != folder and (folder / "examples").is_dir():
         from .experiment import plot_examples

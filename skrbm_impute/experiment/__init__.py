@@ -11,7 +11,14 @@ from ._paper import TABLE1, compare_with_paper
 from ._plots import draw_all, plot_curves, plot_examples, plot_perception_distortion
 from ._presets import DEFAULTS, list_presets, load_preset, preset_path
 from ._results import ResultsFile, ratios_to, read_results, summarize, summary_markdown
-from ._runner import BenchmarkRun, benchmark_cells, derive_seed, run_benchmark, run_cell
+from ._runner import (
+    BenchmarkRun,
+    benchmark_cells,
+    derive_seed,
+    run_benchmark,
+    run_cell,
+    write_summaries,
+)
 
 __all__ = [
     "DEFAULTS",
@@ -37,4 +44,5 @@ __all__ = [
     "run_cell",
     "summarize",
     "summary_markdown",
+    "write_summaries",
 ]

@@ -227,13 +227,7 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
         bar.close()
 
     frame = results.read()
-    table = summary_markdown(frame, methods=config["methods"], params=config["params"],
-                             title=f"skrbm-impute benchmark ({config['dataset']})")
-    (out_dir / "summary.md").write_text(table)
-    echo(table)
-    comparison = compare_with_paper(frame)
-    if comparison:
-        (out_dir / "paper_comparison.md").write_text(comparison)
+    table = write_summaries(out_dir, frame, config, echo)
     figures = {}
     if plots:
         from ._plots import draw_all
@@ -245,6 +239,19 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
                                             for key, error in failed.items()))
     return BenchmarkRun(frame, table, out_dir, len(cells) - len(failed), n_skipped, figures,
                         failed)
+
+
+def write_summaries(out_dir, frame, config, echo=print):
+    """Write ``summary.md`` (also printed through ``echo``) and, for the cells the paper
+    reports, ``paper_comparison.md``; return the summary table."""
+    table = summary_markdown(frame, methods=config.get("methods"), params=config.get("params"),
+                             title=f"skrbm-impute benchmark ({config.get('dataset')})")
+    (out_dir / "summary.md").write_text(table)
+    echo(table)
+    comparison = compare_with_paper(frame)
+    if comparison:
+        (out_dir / "paper_comparison.md").write_text(comparison)
+    return table
 
 
 def _parallel_results(tasks, n_jobs):
