@@ -1,10 +1,8 @@
 """RMSE, FID (bundled LeNet, Inception, custom features) and downstream accuracy."""
 
 import math
-import os
 import pickle
 import urllib.error
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from skrbm_impute.datasets import load_digits_01, load_mnist, load_mnist_sample
+from skrbm_impute.datasets import load_digits_01, load_mnist_sample
 from skrbm_impute.metrics import (
     FeatureStatistics,
     InceptionFeatures,
@@ -33,10 +31,6 @@ from skrbm_impute.metrics._lenet import normalize
 @pytest.fixture(scope="module")
 def mnist_sample():
     return load_mnist_sample()
-
-
-def _mnist_test_home():
-    return os.environ.get("SKRBM_IMPUTE_DATA") or "/work/shared/data/mnist"
 
 
 # --------------------------------------------------------------------------- RMSE
@@ -188,12 +182,9 @@ def test_frechet_distance_of_identical_gaussians_is_zero():
 
 
 # ------------------------------------------------------------------ bundled LeNet
-def test_bundled_lenet_weights_reach_recorded_accuracy():
-    data_home = Path(_mnist_test_home())
-    if not data_home.exists():
-        pytest.skip(f"MNIST test digits not found in {data_home}")
+def test_bundled_lenet_weights_reach_recorded_accuracy(mnist_test):
     info = mnist_lenet_info()
-    X, y = load_mnist("test", data_home=data_home, download=False)
+    X, y = mnist_test
     model = load_mnist_lenet()
     images = torch.as_tensor(X, dtype=torch.float32).reshape(-1, 1, 28, 28)
     with torch.no_grad():

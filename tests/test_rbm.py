@@ -372,9 +372,8 @@ def test_non_finite_weights_raise_naming_the_epoch(cls, rank):
         model.fit(X_missing)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the error without CUDA")
 def test_cuda_request_without_cuda_raises():
-    if torch.cuda.is_available():
-        pytest.skip("CUDA is available here")
     with pytest.raises(ValueError, match="CUDA is not available"):
         LMRBMImputer(n_components=4, n_epochs=1, device="cuda").fit(np.full((3, 4), 0.5))
 
