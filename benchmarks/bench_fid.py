@@ -12,7 +12,6 @@ tensors come on top), which stays at about one batch, not a copy of the images.
 """
 
 import argparse
-import os
 import tracemalloc
 import time
 
@@ -38,8 +37,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--data-home", default=os.environ.get("SKRBM_IMPUTE_DATA",
-                                                              "/work/shared/data/mnist"))
+    parser.add_argument("--data-home", default=None,
+                        help="MNIST IDX folder (default: $SKRBM_IMPUTE_DATA, then ~/.skrbm_impute/mnist)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     X, _ = load_mnist("test", data_home=args.data_home, download=False)

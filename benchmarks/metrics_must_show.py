@@ -12,7 +12,6 @@
     OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/metrics_must_show.py
 """
 
-import os
 import time
 
 import torch
@@ -40,8 +39,7 @@ def lenet_accuracy(X, y):
 
 def main():
     torch.set_num_threads(1)
-    data_home = os.environ.get("SKRBM_IMPUTE_DATA", "/work/shared/data/mnist")
-    X, y = load_mnist("test", data_home=data_home, download=False)
+    X, y = load_mnist("test", download=False)  # $SKRBM_IMPUTE_DATA or ~/.skrbm_impute/mnist
     X_train, _ = load_mnist_sample()
 
     print("1. Bundled LeNet")

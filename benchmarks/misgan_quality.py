@@ -27,7 +27,7 @@ of training on one thread (about 8.5-9.5 CPU s per epoch; see
 ``bench_misgan_epoch.py``), far longer in wall time on a loaded machine::
 
     OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/misgan_quality.py \
-        --data-home /work/shared/data/mnist --out /work/notes/misgan_eval.npz
+        --out misgan_eval.npz
 """
 
 import argparse
@@ -177,7 +177,8 @@ def run(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-home", default="/work/shared/data/mnist")
+    parser.add_argument("--data-home", default=None,
+                        help="MNIST IDX folder (default: $SKRBM_IMPUTE_DATA, then ~/.skrbm_impute/mnist)")
     parser.add_argument("--out", default="misgan_eval.npz", help=".npz of test arrays")
     parser.add_argument("--model-out", default=None, help="pickle the fitted MisGAN here")
     parser.add_argument("--evaluate-only", action="store_true",

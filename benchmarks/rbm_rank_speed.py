@@ -39,7 +39,8 @@ def image_rmse(X_true, X_imputed, mask):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data-home", default="/work/shared/data/mnist")
+    parser.add_argument("--data-home", default=None,
+                        help="MNIST IDX folder (default: $SKRBM_IMPUTE_DATA, then ~/.skrbm_impute/mnist)")
     parser.add_argument("--rate", type=float, default=0.6)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--n-components", type=int, default=600)

@@ -12,7 +12,7 @@ The recipe (epochs etc.) was chosen with ``--holdout 500`` (validation on 500 of
 trained on raw pixels, which gained nothing from 100 epochs); the bundled weights come
 from a run on all 5,000 (about 2-3 minutes on one thread).  After training, the test accuracy on the 10,000 MNIST
 test digits (read from ``--data-home``, ``$SKRBM_IMPUTE_DATA`` or
-/work/shared/data/mnist) is measured once, with normalised inputs (the classifier) and
+``~/.skrbm_impute/mnist``) is measured once, with normalised inputs (the classifier) and
 with raw inputs (what the FID features see), and written with the recipe next to the
 weights.
 
@@ -22,11 +22,9 @@ weights.
 import argparse
 import json
 import math
-import os
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -131,9 +129,7 @@ def main():
     model = train(X, y, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                   seed=args.seed, augment=augment)
     train_seconds = time.perf_counter() - started
-    data_home = (args.data_home or os.environ.get("SKRBM_IMPUTE_DATA")
-                 or "/work/shared/data/mnist")
-    X_test, y_test = as_tensors(*load_mnist("test", data_home=data_home, download=False))
+    X_test, y_test = as_tensors(*load_mnist("test", data_home=args.data_home, download=False))
     test_accuracy = accuracy(model, X_test, y_test)
     raw_accuracy = accuracy(model, X_test, y_test, normalized=False)
     print(f"test accuracy on {len(X_test)} MNIST test digits: {test_accuracy:.4f} "

@@ -1,6 +1,5 @@
 """The foundation's figures on the real MNIST test digits (spec section 6)."""
 
-import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV

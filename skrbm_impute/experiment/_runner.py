@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..masks import MECHANISMS, apply_mask, make_mask
+from ..metrics import rmse
 from . import _scoring
 from ._data import load_benchmark_data
 from ._methods import make_imputer
@@ -118,7 +119,7 @@ def run_cell(key, data, config, reference):
         X_test_missing = apply_mask(X_test, test_missing)
         X_test_imputed = imputer.transform(X_test_missing)
         values = {
-            "rmse": _scoring.rmse(X_test, X_test_imputed, test_missing),
+            "rmse": rmse(X_test, X_test_imputed, test_missing),
             "fid": _scoring.fid_to_reference(X_test_imputed, reference, config, image_shape),
         }
         if classifier is not None:

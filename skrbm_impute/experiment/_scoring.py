@@ -51,13 +51,6 @@ def fid_to_reference(X_imputed, reference, config, image_shape):
     )
 
 
-def rmse(X_true, X_imputed, missing):
-    """The paper's per-image RMSE over missing entries, averaged over images."""
-    from ..metrics import rmse as masked_rmse
-
-    return masked_rmse(X_true, X_imputed, missing)
-
-
 def fit_classifier(X_train, y_train, config):
     """The downstream multinomial logistic regression, fit on (imputed) training data.
 
