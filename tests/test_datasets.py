@@ -15,8 +15,6 @@ from skrbm_impute.datasets import (
     read_idx,
 )
 
-from conftest import mnist_dir
-
 
 def test_real_mnist_test_digits(mnist_test):
     X, y = mnist_test
@@ -26,11 +24,22 @@ def test_real_mnist_test_digits(mnist_test):
     assert list(y[:5]) == [7, 2, 1, 0, 4]  # the well-known first test labels
 
 
-def test_uncompressed_idx_reads_the_same(tmp_path):
-    src = mnist_dir() / "t10k-labels-idx1-ubyte.gz"
-    with gzip.open(src) as f:
-        (tmp_path / "labels").write_bytes(f.read())
-    np.testing.assert_array_equal(read_idx(tmp_path / "labels"), read_idx(src))
+def _test_file_bytes(directory, name):
+    """The decompressed bytes of an MNIST test file, stored gzipped or not."""
+    gz = directory / f"{name}.gz"
+    if gz.exists():
+        with gzip.open(gz) as f:
+            return f.read()
+    return (directory / name).read_bytes()
+
+
+def test_uncompressed_idx_reads_the_same(tmp_path, mnist_test_dir):
+    raw = _test_file_bytes(mnist_test_dir, "t10k-labels-idx1-ubyte")
+    (tmp_path / "labels").write_bytes(raw)
+    (tmp_path / "labels.gz").write_bytes(gzip.compress(raw))
+    labels = read_idx(tmp_path / "labels")
+    np.testing.assert_array_equal(labels, read_idx(tmp_path / "labels.gz"))
+    assert labels.shape == (10000,) and labels.dtype == np.uint8
 
 
 def test_corrupt_idx_is_refused(tmp_path):
@@ -43,14 +52,19 @@ def test_corrupt_idx_is_refused(tmp_path):
 
 
 @pytest.fixture
-def mnist_server(tmp_path):
+def mnist_server(tmp_path, mnist_test_dir):
     """A local HTTP server on 127.0.0.1 serving the MNIST test files, plus a bad copy."""
     root = tmp_path / "served"
     (root / "good").mkdir(parents=True)
     (root / "bad").mkdir()
-    for path in mnist_dir().glob("t10k-*.gz"):
-        shutil.copy(path, root / "good" / path.name)
-        (root / "bad" / path.name).write_bytes(gzip.compress(b"not mnist"))
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        gz = mnist_test_dir / f"{name}.gz"
+        if gz.exists():
+            shutil.copy(gz, root / "good" / gz.name)
+        else:  # re-compressed: accepted through the content's SHA-256
+            (root / "good" / gz.name).write_bytes(
+                gzip.compress(_test_file_bytes(mnist_test_dir, name)))
+        (root / "bad" / gz.name).write_bytes(gzip.compress(b"not mnist"))
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -93,8 +107,8 @@ def test_offline_error_names_the_files(tmp_path, monkeypatch):
         load_mnist("train", data_home=tmp_path, mirrors=["http://127.0.0.1:9/"], timeout=2)
 
 
-def test_environment_variable_points_at_data(monkeypatch):
-    monkeypatch.setenv("SKRBM_IMPUTE_DATA", str(mnist_dir()))
+def test_environment_variable_points_at_data(monkeypatch, mnist_test_dir):
+    monkeypatch.setenv("SKRBM_IMPUTE_DATA", str(mnist_test_dir))
     X, _ = load_dataset("mnist-test", download=False)
     assert X.shape == (10000, 784)
 
