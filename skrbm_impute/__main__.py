@@ -250,7 +250,8 @@ def _impute(args):
 def _plot(args):
     import json
 
-    from .experiment import draw_all, read_results, write_summaries
+    from .experiment import draw_all, read_results
+    from .experiment._runner import write_summaries
 
     results = Path(args.results)
     folder = results if results.is_dir() else results.parent
@@ -263,7 +264,7 @@ def _plot(args):
     write_summaries(out, frame, {"dataset": str(results), **config})
     figures = draw_all(out, frame, config)
     if out != folder and (folder / "examples").is_dir():
-        from .experiment import plot_examples
+        from .experiment._plots import plot_examples
 
         figures["examples"] = plot_examples(
             folder / "examples", out / "examples.png", methods=config.get("methods"),
@@ -273,7 +274,8 @@ def _plot(args):
 
 
 def _presets(args):
-    from .experiment import list_presets, preset_path
+    from .experiment import list_presets
+    from .experiment._presets import preset_path
     from .experiment._presets import read_preset_text
 
     if args.show:

@@ -19,7 +19,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 
 import skrbm_impute
-from skrbm_impute.impute import BaseImputer
+from skrbm_impute.impute._base import BaseImputer
 from skrbm_impute.utils._testing import imputer_test_instances
 
 IMPUTERS = imputer_test_instances()

@@ -14,19 +14,18 @@ import pytest
 
 from skrbm_impute.__main__ import main
 from skrbm_impute.experiment import (
-    METHODS,
-    benchmark_cells,
     compare_with_paper,
-    derive_seed,
     list_presets,
     load_preset,
     make_imputer,
-    ratios_to,
     read_results,
     run_benchmark,
     summarize,
 )
 from skrbm_impute.experiment import _runner
+from skrbm_impute.experiment._methods import METHODS
+from skrbm_impute.experiment._results import ratios_to
+from skrbm_impute.experiment._runner import benchmark_cells, derive_seed
 from skrbm_impute.experiment._presets import parse_assignment
 from skrbm_impute.masks import apply_mask, make_mask
 

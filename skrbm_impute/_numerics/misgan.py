@@ -1,7 +1,7 @@
 """MisGAN (Li, Jiang & Marlin 2019) as small torch modules and pure training steps.
 
-Everything follows the authors' released ``src-torch1.6`` code for MNIST (see
-``research/misgan.md`` in the project notes):
+Everything follows the authors' released ``src-torch1.6`` code for MNIST
+(https://github.com/steveli/misgan):
 
 * generators (``ConvGenerator`` for 28x28, ``FCGenerator`` for any size) end in
   a data transform (sigmoid) or a mask transform (sigmoid, hard sigmoid or "fusion");

@@ -3,46 +3,35 @@
 ``run_benchmark("quick", "out/")`` (or ``skrbm-impute benchmark``) runs methods x
 mechanisms x rates x training repeats x test repeats and writes ``results.csv``, a
 Table-1-style ``summary.md``, ``curves.png``, ``perception_distortion.png`` and
-``examples.png``.
+``examples.png``.  This subpackage needs the ``benchmark`` extra (pandas, matplotlib,
+mlxtend): ``python -m pip install "skrbm_impute[benchmark]"``.
+
+The helpers behind these names (cell enumeration, seeds, the results file) live in
+the private modules ``_runner``, ``_results``, ``_presets``, ``_methods`` and ``_plots``.
 """
 
-from ._methods import METHODS, Method, make_imputer
-from ._paper import TABLE1, compare_with_paper
-from ._plots import draw_all, plot_curves, plot_examples, plot_perception_distortion
-from ._presets import DEFAULTS, list_presets, load_preset, preset_path
-from ._results import ResultsFile, ratios_to, read_results, summarize, summary_markdown
-from ._runner import (
-    BenchmarkRun,
-    benchmark_cells,
-    derive_seed,
-    run_benchmark,
-    run_cell,
-    write_summaries,
-)
+from ..utils._optional import import_optional
+
+import_optional("pandas", "skrbm_impute.experiment (the benchmark)")
+
+from ._methods import make_imputer  # noqa: E402
+from ._paper import TABLE1, compare_with_paper  # noqa: E402
+from ._plots import draw_all, plot_curves, plot_perception_distortion  # noqa: E402
+from ._presets import list_presets, load_preset  # noqa: E402
+from ._results import read_results, summarize  # noqa: E402
+from ._runner import BenchmarkRun, run_benchmark  # noqa: E402
 
 __all__ = [
-    "DEFAULTS",
-    "METHODS",
     "TABLE1",
     "BenchmarkRun",
-    "Method",
-    "ResultsFile",
-    "benchmark_cells",
     "compare_with_paper",
-    "derive_seed",
     "draw_all",
     "list_presets",
     "load_preset",
     "make_imputer",
     "plot_curves",
-    "plot_examples",
     "plot_perception_distortion",
-    "preset_path",
-    "ratios_to",
     "read_results",
     "run_benchmark",
-    "run_cell",
     "summarize",
-    "summary_markdown",
-    "write_summaries",
 ]

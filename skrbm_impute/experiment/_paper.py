@@ -7,7 +7,7 @@ ratios to the Mean imputer on the same masks, and on the paper's orderings.
 import numpy as np
 
 from ._methods import method_label
-from ._results import MECHANISM_LABELS, ratios_to, summarize
+from ._results import MECHANISM_LABELS, mechanism_rank, ratios_to, summarize
 
 PAPER_METHODS = ("mean", "diffusion", "misgan", "rbm", "lmrbm")
 
@@ -79,7 +79,7 @@ def compare_with_paper(frame):
     """Markdown comparing ``frame`` with Table 1: ratios to Mean side by side, and the
     paper's orderings checked cell by cell.  Empty when nothing overlaps."""
     cells = sorted({(m, round(float(r), 6)) for m, r in zip(frame["mechanism"], frame["rate"])}
-                   & set(TABLE1), key=lambda k: ({"IM": 0, "SO": 1, "PM": 2}[k[0]], k[1]))
+                   & set(TABLE1), key=lambda k: (mechanism_rank(k[0]), k[1]))
     if not cells or "mean" not in set(frame["method"]):
         return ""
     ratios = ratios_to(frame)

@@ -6,7 +6,14 @@ from pathlib import Path
 import numpy as np
 
 from ._methods import method_label
-from ._results import MECHANISM_LABELS, METRICS, ordered_methods, read_results, summarize
+from ._results import (
+    MECHANISM_LABELS,
+    METRICS,
+    mechanism_rank,
+    ordered_methods,
+    read_results,
+    summarize,
+)
 
 _MARKERS = "osD^v<>Pp*hX"
 
@@ -21,8 +28,7 @@ def _pyplot():
 
 
 def _mechanisms(frame):
-    order = {"IM": 0, "SO": 1, "PM": 2}
-    return sorted(frame["mechanism"].unique(), key=lambda m: (order.get(m, 3), m))
+    return sorted(frame["mechanism"].unique(), key=lambda m: (mechanism_rank(m), m))
 
 
 def _style(methods):
@@ -163,7 +169,7 @@ def plot_examples(examples_dir, path, *, rate=None, methods=None, params=None):
     rates = sorted({key[2] for key in saved})
     chosen = min(rates, key=lambda r: abs(r - (0.6 if rate is None else rate)))
     mechanisms = sorted({k[1] for k in saved if k[2] == chosen},
-                        key=lambda m: ({"IM": 0, "SO": 1, "PM": 2}.get(m, 3), m))
+                        key=lambda m: (mechanism_rank(m), m))
     methods = ordered_methods({k[0] for k in saved if k[2] == chosen}, methods)
     n = len(clean)
     images = clean.reshape(n, *image_shape)

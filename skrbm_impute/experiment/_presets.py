@@ -12,6 +12,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from ..masks import MECHANISMS
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
@@ -33,7 +35,7 @@ DEFAULTS = {
     "n_train": None,         # None: every digit not used for testing
     "n_test": None,          # None: 20 % of a single-array dataset / the whole test set
     "seed": 0,
-    "mechanisms": ["IM", "SO", "PM"],
+    "mechanisms": list(MECHANISMS),
     "rates": [0.3, 0.6, 0.9],
     "n_patches": 4,          # P.M. rectangles per image
     "n_train_repeats": 1,
@@ -151,8 +153,6 @@ def _positive_int(config, key, allow_none=False):
 
 def check_config(config):
     """Validate a complete configuration and normalise its axes; returns it."""
-    from ..masks import MECHANISMS
-
     mechanisms = []
     for mechanism in config["mechanisms"]:
         key = str(mechanism).replace(".", "").upper()

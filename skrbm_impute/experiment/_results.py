@@ -10,12 +10,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..masks import MECHANISMS
 from ._methods import method_label
 
 COLUMNS = ("method", "mechanism", "rate", "train_repeat", "test_repeat", "metric", "value")
 CELL = ("method", "mechanism", "rate", "train_repeat")
 
 MECHANISM_LABELS = {"IM": "I.M.", "SO": "S.O.", "PM": "P.M."}
+
+
+def mechanism_rank(mechanism):
+    """Sort key: the paper's order of ``masks.MECHANISMS``, unknown names last."""
+    return MECHANISMS.index(mechanism) if mechanism in MECHANISMS else len(MECHANISMS)
 
 #: Metric -> (title, lower is better, decimals).
 METRICS = {
@@ -176,7 +182,7 @@ def markdown_table(summary, metric, *, methods=None, params=None, decimals=None)
     lines = [f"| {title} | " + " | ".join(labels) + " |", "| --- |" + " ---: |" * len(methods)]
     index = part.set_index(["mechanism", "rate", "method"])
     rows = part[["mechanism", "rate"]].drop_duplicates()
-    rows = rows.assign(order=rows["mechanism"].map({"IM": 0, "SO": 1, "PM": 2}).fillna(3))
+    rows = rows.assign(order=rows["mechanism"].map(mechanism_rank))
     rows = rows.sort_values(["order", "rate"])[["mechanism", "rate"]]
     for mechanism, rate in rows.itertuples(index=False):
         cells = []

@@ -1,16 +1,24 @@
-"""The imputers, one algorithm per private module."""
+"""The imputers, one algorithm per private module.
 
-from ._base import BaseImputer
+:class:`MeanImputer` and :class:`DiffusionInpaintImputer` need only NumPy; the
+torch-based :class:`MaskedRBMImputer`, :class:`LMRBMImputer` and
+:class:`MisGANImputer` import torch on first access.
+"""
+
+from ..utils._lazy import lazy_exports
 from ._diffusion import DiffusionInpaintImputer
 from ._mean import MeanImputer
-from ._misgan import MisGANImputer
-from ._rbm import LMRBMImputer, MaskedRBMImputer
 
 __all__ = [
-    "BaseImputer",
     "DiffusionInpaintImputer",
     "LMRBMImputer",
     "MaskedRBMImputer",
     "MeanImputer",
     "MisGANImputer",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {"LMRBMImputer": "._rbm", "MaskedRBMImputer": "._rbm", "MisGANImputer": "._misgan"},
+    eager=__all__,
+)

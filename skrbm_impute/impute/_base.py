@@ -1,11 +1,13 @@
-"""The base every skrbm_impute imputer shares.
+"""The base every skrbm_impute imputer shares (private: not part of the public API).
 
 Subclasses write only their algorithm: ``_fit(X, missing)`` and
 ``_impute(X, missing) -> values`` on already validated float arrays where
 ``missing`` is the boolean missing mask (True = missing, the paper's ``m``) and the
 missing entries of ``X`` are NaN.  The base handles validation, the range check of
 [0, 1]-valued models, feature names, tags and the guarantee that observed entries
-come back bit-identical.
+come back bit-identical.  It is not exported: its hooks may change between
+releases; a third-party imputer should derive from scikit-learn's
+``TransformerMixin, BaseEstimator`` as the scikit-learn developer guide describes.
 """
 
 import numpy as np
@@ -17,7 +19,7 @@ from ..utils._validation import check_unit_interval, resolve_image_shape
 
 
 class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
-    """Base class for the package's imputers (NaN marks a missing entry).
+    """Base class for the package's imputers (NaN marks a missing entry); private.
 
     ``transform`` returns a new float array (float32 input stays float32, anything
     else becomes float64) whose observed entries are bit-identical to the input and

