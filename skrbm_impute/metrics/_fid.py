@@ -1,64 +1,70 @@
 """Fréchet distance between the feature statistics of two image sets."""
 
-import inspect
-import warnings
-from unittest import mock
-
 import numpy as np
 import scipy.linalg
 
 from ._features import DEFAULT_BATCH_SIZE, FeatureStatistics, feature_statistics
 
-
-class _LinalgWithSqrtmDisp:
-    """``scipy.linalg`` as pytorch-fid 0.3 expects it: ``sqrtm(A, disp=False)`` returning
-    ``(root, error_estimate)``.  SciPy 1.18 removed ``disp`` (pytorch-fid then raises a
-    TypeError); this restores the old return value with SciPy's own error formula."""
-
-    def __getattr__(self, name):
-        return getattr(scipy.linalg, name)
-
-    @staticmethod
-    def sqrtm(A, disp=True, blocksize=64):
-        root = scipy.linalg.sqrtm(A)
-        if disp:
-            return root
-        error = np.linalg.norm(root @ root - A, "fro") ** 2 / np.linalg.norm(A, "fro")
-        return root, error
-
-
-def _sqrtm_takes_disp():
-    return "disp" in inspect.signature(scipy.linalg.sqrtm).parameters
+#: Added to both covariance diagonals when the product is singular (pytorch-fid's ``eps``).
+SINGULAR_EPS = 1e-6
 
 
 def frechet_distance(statistics_a, statistics_b):
     """Fréchet distance between two Gaussians ``(mu, sigma)``.
 
-    Computed by ``pytorch_fid.fid_score.calculate_frechet_distance`` (which adds
-    1e-6 to the covariance diagonals when their product is singular and drops a
-    negligible imaginary part).  Rounding can make the distance of a set to itself
-    a tiny negative number; it is clipped at 0 (the true distance is non-negative).
-    """
-    from pytorch_fid.fid_score import calculate_frechet_distance
+    ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))``, computed as pytorch-fid's
+    ``calculate_frechet_distance`` does (Dougal Sutherland's stable version): when the
+    matrix square root of ``S_a S_b`` is not finite, 1e-6 is added to both covariance
+    diagonals; a negligible imaginary part of the root is dropped.  This is our own copy
+    of that formula on ``scipy.linalg.sqrtm``'s current signature (pytorch-fid 0.3
+    calls ``sqrtm(..., disp=False)``, which SciPy 1.18 removes); the test suite checks
+    it against pytorch-fid wherever SciPy still accepts that call.  Nothing global is
+    patched, so concurrent calls from threads are safe.  SciPy's ``LinAlgWarning`` on a
+    singular product is left visible.  Rounding can make
+    the distance of a set to itself a tiny negative number; it is clipped at 0.
 
+    Parameters
+    ----------
+    statistics_a, statistics_b : FeatureStatistics or tuple (mu, sigma)
+        Mean vectors of shape (d,) and covariance matrices of shape (d, d).
+
+    Returns
+    -------
+    distance : float
+        The squared Fréchet distance (>= 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrbm_impute.metrics import frechet_distance
+    >>> frechet_distance((np.zeros(2), np.eye(2)), (np.ones(2), np.eye(2)))
+    2.0
+    >>> frechet_distance((np.zeros(1), 4 * np.eye(1)), (np.zeros(1), np.eye(1)))
+    1.0
+    """
     mu_a, sigma_a = (np.asarray(v, dtype=np.float64) for v in statistics_a)
     mu_b, sigma_b = (np.asarray(v, dtype=np.float64) for v in statistics_b)
+    mu_a, mu_b = np.atleast_1d(mu_a), np.atleast_1d(mu_b)
+    sigma_a, sigma_b = np.atleast_2d(sigma_a), np.atleast_2d(sigma_b)
     if mu_a.shape != mu_b.shape or sigma_a.shape != sigma_b.shape:
         raise ValueError(
             f"The two sets have features of different sizes: mean {mu_a.shape} and "
             f"{mu_b.shape}, covariance {sigma_a.shape} and {sigma_b.shape}."
         )
-    with warnings.catch_warnings():
-        # pytorch-fid calls scipy's sqrtm(disp=False), deprecated in SciPy 1.17 and
-        # removed in 1.18: there, hand pytorch-fid a linalg that still accepts it.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        if _sqrtm_takes_disp():
-            distance = calculate_frechet_distance(mu_a, sigma_a, mu_b, sigma_b)
-        else:
-            import pytorch_fid.fid_score
-
-            with mock.patch.object(pytorch_fid.fid_score, "linalg", _LinalgWithSqrtmDisp()):
-                distance = calculate_frechet_distance(mu_a, sigma_a, mu_b, sigma_b)
+    diff = mu_a - mu_b
+    covmean = scipy.linalg.sqrtm(sigma_a @ sigma_b)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(len(sigma_a)) * SINGULAR_EPS
+        covmean = scipy.linalg.sqrtm((sigma_a + offset) @ (sigma_b + offset))
+    if np.iscomplexobj(covmean):
+        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
+            raise ValueError(
+                "The square root of the covariance product has a large imaginary part "
+                f"({np.max(np.abs(covmean.imag)):.3g}); the statistics are not valid "
+                "covariances."
+            )
+        covmean = covmean.real
+    distance = diff @ diff + np.trace(sigma_a) + np.trace(sigma_b) - 2 * np.trace(covmean)
     return max(float(distance), 0.0)
 
 

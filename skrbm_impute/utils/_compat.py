@@ -2,7 +2,8 @@
 
 from sklearn.base import _fit_context
 from sklearn.impute._base import _BaseImputer  # noqa: F401  (SimpleImputer, KNNImputer, ...)
-from sklearn.utils._param_validation import Interval, StrOptions, HasMethods, Hidden
+from sklearn.utils._param_validation import HasMethods, Hidden, Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
-__all__ = ["_fit_context", "Interval", "StrOptions", "HasMethods", "Hidden", "validate_data"]
+__all__ = ["_BaseImputer", "_fit_context", "HasMethods", "Hidden", "Interval", "StrOptions",
+           "validate_data"]
