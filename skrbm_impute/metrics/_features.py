@@ -1,6 +1,7 @@
 """Feature extractors for the FID and batched, memory-bounded feature statistics."""
 
 import os
+import threading
 import urllib.error
 from pathlib import Path
 from typing import NamedTuple
@@ -123,8 +124,10 @@ class InceptionFeatures:
                 f"got {self.dims!r}."
             )
         state_dict = self._state_dict()
-        # pytorch-fid's constructor fetches the weights from its URL; hand it ours instead.
-        with mock.patch.object(inception, "load_state_dict_from_url", lambda *a, **k: state_dict):
+        # pytorch-fid's constructor fetches the weights from its URL and offers no way to
+        # pass them; hand it ours, under a lock so that threads never see each other's.
+        with _INCEPTION_LOCK, mock.patch.object(
+                inception, "load_state_dict_from_url", lambda *a, **k: state_dict):
             model = inception.InceptionV3([inception.InceptionV3.BLOCK_INDEX_BY_DIM[self.dims]])
         return model.to(device).eval()
 
@@ -138,6 +141,9 @@ class InceptionFeatures:
             return torch.nn.functional.adaptive_avg_pool2d(model(images)[0], 1).flatten(1)
 
         return extract
+
+
+_INCEPTION_LOCK = threading.Lock()
 
 
 def _as_images(batch, height, width, device):
