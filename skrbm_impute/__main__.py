@@ -52,11 +52,33 @@ def _add_preset_options(parser):
                              "busy machine; default: torch's own choice)")
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Show each option's default in its help.
+
+    Options left at ``None`` that a preset sets say so; store-true flags (off) and
+    empty lists get no suffix, nor does help that already names its default.
+    """
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if not action.option_strings or "default" in text:
+            return text
+        if action.default is None and action.dest in _BENCHMARK_OPTIONS:
+            return text + " (default: the preset's)"
+        if action.default not in (None, False, [], argparse.SUPPRESS):
+            return text + " (default: %(default)s)"
+        return text
+
+
 def build_parser():
+    from ._version import __version__
+
     parser = argparse.ArgumentParser(
         prog="skrbm-impute",
         description="RBM imputers and the perception-distortion benchmark of Cannella et al.",
+        formatter_class=_DefaultsFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command")
 
     bench = sub.add_parser(
@@ -106,6 +128,8 @@ def build_parser():
 
     presets = sub.add_parser("presets", help="list the shipped presets or print one to copy")
     presets.add_argument("--show", metavar="NAME", help="print this preset's file")
+    for subparser in sub.choices.values():
+        subparser.formatter_class = _DefaultsFormatter
     return parser
 
 
