@@ -7,6 +7,7 @@ runs the package's own invariants (spec section 1) over the table in
 
 import pickle
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,8 +18,10 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import FLOAT_DTYPES, validate_data
 
 import skrbm_impute
+from skrbm_impute import MeanImputer
 from skrbm_impute.impute._base import BaseImputer
 from skrbm_impute.utils._testing import imputer_test_instances
 
@@ -189,3 +192,116 @@ def test_unit_interval_models_refuse_other_values(imputer, nan_images):
     else:
         out = est.fit(X).transform(X)
         assert np.array_equal(out[~np.isnan(X)], X[~np.isnan(X)])
+
+
+# ------------------------------------------------------------------------------------
+# Our versions, on valid [0, 1] square-image data with NaN, of the scikit-learn checks
+# that the generic suite cannot run for the image and [0, 1] imputers (listed in
+# skrbm_impute.utils._testing.EXPECTED_FAILED_CHECKS): read-only memmap input,
+# Fortran-ordered input, parameters not overwritten by fit, __dict__ unchanged by
+# transform.  Each is a function that raises AssertionError, so that
+# test_own_checks_catch_broken_imputers can show that every one of them can fail.
+
+def check_readonly_memmap_input(imputer, X, tmp_path):
+    """Like check_readonly_memmap_input: fit/transform a read-only memmap, same output."""
+    np.save(tmp_path / "X.npy", X)
+    X_map = np.load(tmp_path / "X.npy", mmap_mode="r")
+    assert not X_map.flags.writeable
+    expected = _with_seed(imputer).fit(X).transform(X)
+    out = _with_seed(imputer).fit(X_map).transform(X_map)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(np.asarray(X_map), X)
+
+
+def check_f_contiguous_input(imputer, X):
+    """Like check_f_contiguous_array_estimator: Fortran order gives the C-order result."""
+    X_f = np.asfortranarray(X)
+    assert X_f.flags.f_contiguous and not X_f.flags.c_contiguous
+    expected = _with_seed(imputer).fit(X).transform(X)
+    fitted = _with_seed(imputer).fit(X_f)
+    # Reductions may sum in another order on Fortran data: equal up to rounding.
+    np.testing.assert_allclose(fitted.transform(X_f), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fitted.transform(X), expected, rtol=1e-12, atol=1e-12)
+
+
+def check_parameters_not_overwritten(imputer, X):
+    """Like check_dont_overwrite_parameters and check_estimators_overwrite_params."""
+    est = _with_seed(imputer)
+    params = est.get_params(deep=False)
+    hashes = {name: joblib.hash(value) for name, value in params.items()}
+    public_before = {k for k in vars(est) if not k.startswith("_")}
+    est.fit(X)
+    after = est.get_params(deep=False)
+    changed = [name for name in params if joblib.hash(after[name]) != hashes[name]]
+    assert not changed, f"fit changed the parameters {changed}"
+    added = {k for k in vars(est) if not k.startswith("_")} - public_before
+    assert all(k.endswith("_") for k in added), (
+        f"fit added public attributes without a trailing underscore: "
+        f"{sorted(k for k in added if not k.endswith('_'))}")
+
+
+def check_dict_unchanged_by_transform(imputer, X):
+    """Like check_dict_unchanged: transform neither adds, removes nor mutates attributes."""
+    est = _with_seed(imputer).fit(X)
+    before = {name: (value, joblib.hash(value)) for name, value in vars(est).items()}
+    est.transform(X)
+    est.transform(X[::-1])
+    assert set(vars(est)) == set(before), (
+        f"transform changed the attribute set: {set(vars(est)) ^ set(before)}")
+    for name, (value, digest) in before.items():
+        assert vars(est)[name] is value, f"transform replaced {name}"
+        assert joblib.hash(vars(est)[name]) == digest, f"transform mutated {name}"
+
+
+OWN_CHECKS = {
+    "readonly_memmap": lambda est, X, tmp_path: check_readonly_memmap_input(est, X, tmp_path),
+    "f_contiguous": lambda est, X, tmp_path: check_f_contiguous_input(est, X),
+    "params_not_overwritten": lambda est, X, tmp_path: check_parameters_not_overwritten(est, X),
+    "dict_unchanged": lambda est, X, tmp_path: check_dict_unchanged_by_transform(est, X),
+}
+
+
+@pytest.mark.parametrize("check", OWN_CHECKS, ids=str)
+@pytest.mark.parametrize("imputer", IMPUTERS, ids=_ids)
+def test_own_versions_of_sklearn_checks(imputer, check, nan_images, tmp_path):
+    OWN_CHECKS[check](imputer, nan_images, tmp_path)
+
+
+class _WritesIntoInput(MeanImputer):
+    def _validate_input(self, X, *, reset):  # skips the copy, then writes into X
+        X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES,
+                          ensure_all_finite="allow-nan", copy=False)
+        return X, np.isnan(X)
+
+
+class _OrderDependent(MeanImputer):
+    def _fit(self, X, missing):
+        super()._fit(X, missing)
+        self.fortran_ = X.flags.f_contiguous
+
+    def _impute(self, X, missing):
+        return np.full(X.shape, 0.5 if self.fortran_ else 0.25)
+
+
+class _OverwritesParameter(MeanImputer):
+    def _fit(self, X, missing):
+        super()._fit(X, missing)
+        self.fill_value = 1.0
+        self.cache = "set in fit"
+
+
+class _MutatesInTransform(MeanImputer):
+    def _impute(self, X, missing):
+        self.statistics_ = self.statistics_ + 1.0
+        return super()._impute(X, missing)
+
+
+@pytest.mark.parametrize("broken, check", [
+    (_WritesIntoInput, "readonly_memmap"),
+    (_OrderDependent, "f_contiguous"),
+    (_OverwritesParameter, "params_not_overwritten"),
+    (_MutatesInTransform, "dict_unchanged"),
+], ids=lambda x: getattr(x, "__name__", x))
+def test_own_checks_catch_broken_imputers(broken, check, nan_images, tmp_path):
+    with pytest.raises((AssertionError, ValueError)):
+        OWN_CHECKS[check](broken(), nan_images, tmp_path)

@@ -32,17 +32,23 @@ def imputer_test_instances():
     return _build_instances()
 
 
+_OWN_VERSIONS = (
+    "tests/test_common.py runs the same behaviours on square [0, 1] images with NaN; "
+    "its test_own_versions_of_sklearn_checks reimplements check_readonly_memmap_input, "
+    "check_f_contiguous_array_estimator, check_dont_overwrite_parameters / "
+    "check_estimators_overwrite_params and check_dict_unchanged for every imputer"
+)
+
 _NOT_SQUARE = (
     "the generic checks use feature counts that are not perfect squares; an image "
-    "imputer with image_shape=None rightly refuses them; tests/test_common.py runs the same "
-    "behaviours on square images"
+    "imputer with image_shape=None rightly refuses them; " + _OWN_VERSIONS
 )
 
 _NOT_UNIT_INTERVAL = (
     "the generic checks draw values outside [0, 1] (normal, shifted or scaled data); a "
-    "model of [0, 1] data rightly refuses them with the spec's ValueError; "
-    "tests/test_common.py, tests/test_rbm.py and tests/test_misgan.py run the same "
-    "behaviours (pickling, dtypes, subset and order invariance, idempotent fit) on [0, 1] data"
+    "model of [0, 1] data rightly refuses them with a ValueError; " + _OWN_VERSIONS
+    + "; pickling, dtypes, subset and order invariance and idempotent fit are tested there "
+    "and in each estimator's test file"
 )
 
 # The checks that fit on data outside [0, 1] (scikit-learn 1.9).
