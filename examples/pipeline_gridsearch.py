@@ -1,4 +1,6 @@
-"""An imputer in a scikit-learn Pipeline, tuned by GridSearchCV with the package scorers.
+"""
+An imputer in a Pipeline, tuned by GridSearchCV with the package scorers
+========================================================================
 
 Incomplete digits (no ground truth) are imputed by diffusion inpainting; the search
 scores each candidate by hiding 10 % of the *observed* pixels and measuring the RMSE
@@ -6,7 +8,9 @@ of their imputation (MaskedRMSEScorer), and reports the FID of the imputed image
 a clean reference set (FIDScorer) and the downstream accuracy of a logistic
 regression after the imputer.
 
-    PYTHONPATH=$PWD python examples/pipeline_gridsearch.py          (about a minute)
+Not run when the documentation is built (about a minute)::
+
+    python examples/pipeline_gridsearch.py
 
 Swap in ``LMRBMImputer(n_components=256, n_epochs=10)`` and a grid over
 ``imputer__learning_rate`` to tune the paper's model the same way.

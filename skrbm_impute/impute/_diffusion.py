@@ -44,7 +44,7 @@ class DiffusionInpaintImputer(BaseImputer):
         The resolved image shape.
     n_features_in_ : int
         Number of features (pixels) seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit`` (only when ``X`` has string column names).
 
     Notes

@@ -124,7 +124,7 @@ class MisGANImputer(BaseImputer):
         Seed of the noise image that ``transform`` uses.
     n_features_in_ : int
         Number of features (pixels) seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit`` (only when ``X`` has string column names).
 
     Notes

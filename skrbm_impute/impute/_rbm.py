@@ -270,7 +270,7 @@ _COMMON_ATTRIBUTES_DOC = """
     components_ : ndarray of shape (n_components, n_features)
         ``Wᵀ`` (as in :class:`sklearn.neural_network.BernoulliRBM`); ``(A B)ᵀ`` when
         factorised.
-    visible_factor_, hidden_factor_ : ndarrays of shape (n_features, rank_), (rank_, n_components)
+    visible_factor_, hidden_factor_ : ndarrays of shape (n_features, `rank_`), (`rank_`, n_components)
         ``A`` and ``B`` (only when ``rank_`` is not None).
     intercept_visible_ : ndarray of shape (n_features,)
         Visible biases ``b``.
@@ -284,7 +284,7 @@ _COMMON_ATTRIBUTES_DOC = """
         Number of epochs run.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit`` (only when ``X`` has string column names).
 
     Raises

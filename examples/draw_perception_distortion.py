@@ -1,11 +1,15 @@
-"""Draw the perception-distortion plane from a results file.
+"""
+Draw the perception-distortion plane from a results file
+========================================================
 
 Each method is a marker; its points, joined in rate order and labelled by rate, sit
 at (RMSE, FID) averaged over the repeat pairs, with standard-error bars; lower-left is
 better.  Works on any ``results.csv`` written by ``skrbm-impute benchmark`` (also a
 partial one of a run still going).
 
-    PYTHONPATH=$PWD python examples/perception_distortion_plot.py RESULTS [OUT.png]
+Not run when the documentation is built (it needs a results file)::
+
+    python examples/draw_perception_distortion.py RESULTS [OUT.png]
 """
 
 import sys
