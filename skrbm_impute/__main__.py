@@ -304,8 +304,7 @@ def _plot(args):
 
 def _presets(args):
     from .experiment import list_presets
-    from .experiment._presets import preset_path
-    from .experiment._presets import read_preset_text
+    from .experiment._presets import preset_path, read_preset_text
 
     if args.show:
         print(read_preset_text(args.show), end="")
