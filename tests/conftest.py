@@ -40,22 +40,21 @@ def _has_test_digits(directory):
     )
 
 
-@pytest.fixture(scope="session")
-def mnist_test_dir():
-    """The folder holding the MNIST test digits' IDX files (downloaded there if needed).
+def locate_mnist_test_dir(mirrors=None):
+    """The folder holding the MNIST test digits' IDX files, downloading them if needed.
 
-    Skips the test when they cannot be found or fetched, or fails it under
-    ``SKRBM_IMPUTE_REQUIRE_DATA=1``.  Being session-scoped, the outcome (and a failed
-    download) is computed once per run.
+    Skips the calling test when they cannot be found or fetched, or fails it under
+    ``SKRBM_IMPUTE_REQUIRE_DATA=1``.
     """
-    from skrbm_impute.datasets import get_data_home, load_mnist
+    from skrbm_impute.datasets import MNIST_MIRRORS, get_data_home, load_mnist
 
     for directory in _candidate_dirs():
         if _has_test_digits(directory):
             return directory
     home = get_data_home()
     try:
-        load_mnist("test", data_home=home, download=True, timeout=DOWNLOAD_TIMEOUT)
+        load_mnist("test", data_home=home, download=True, timeout=DOWNLOAD_TIMEOUT,
+                   mirrors=MNIST_MIRRORS if mirrors is None else mirrors)
     except OSError as exc:
         cause = str(exc).split(" and ", 1)[-1].split(" (", 1)[0]  # "the download failed"
         message = (
@@ -67,6 +66,12 @@ def mnist_test_dir():
             pytest.fail(f"{REQUIRE_DATA_ENV}=1 and this test {message}", pytrace=False)
         pytest.skip(message)
     return home
+
+
+@pytest.fixture(scope="session")
+def mnist_test_dir():
+    """:func:`locate_mnist_test_dir`, once per run (a failed download is not retried)."""
+    return locate_mnist_test_dir()
 
 
 @pytest.fixture(scope="session")

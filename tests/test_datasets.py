@@ -15,6 +15,8 @@ from skrbm_impute.datasets import (
     read_idx,
 )
 
+import conftest
+
 
 def test_real_mnist_test_digits(mnist_test):
     X, y = mnist_test
@@ -123,3 +125,25 @@ def test_offline_sample_and_digits():
         load_dataset("cifar")
     with pytest.raises(ValueError, match="subset"):
         load_mnist("validation")
+
+
+def test_missing_data_skips_offline_and_fails_when_required(tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    monkeypatch.setenv("SKRBM_IMPUTE_DATA", str(empty))
+    monkeypatch.setattr(conftest, "_SIBLING_MNIST", tmp_path / "no-shared")
+    unreachable = ["http://127.0.0.1:9/"]
+    monkeypatch.delenv(conftest.REQUIRE_DATA_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="SKRBM_IMPUTE_DATA"):
+        conftest.locate_mnist_test_dir(mirrors=unreachable)
+    monkeypatch.setenv(conftest.REQUIRE_DATA_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="SKRBM_IMPUTE_REQUIRE_DATA=1"):
+        conftest.locate_mnist_test_dir(mirrors=unreachable)
+
+
+def test_digits_found_in_the_data_folder_are_used(tmp_path, monkeypatch, mnist_test_dir):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (folder / name).write_bytes(_test_file_bytes(mnist_test_dir, name))  # uncompressed
+    monkeypatch.setenv("SKRBM_IMPUTE_DATA", str(folder))
+    assert conftest.locate_mnist_test_dir(mirrors=[]) == folder
