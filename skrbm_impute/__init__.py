@@ -23,7 +23,6 @@ __all__ = [
     "MaskedRBMImputer",
     "MeanImputer",
     "MisGANImputer",
-    "__version__",
     "apply_mask",
     "independent_mask",
     "make_mask",
@@ -41,5 +40,5 @@ __getattr__, __dir__ = lazy_exports(
         "MisGANImputer": ".impute",
         **{name: f".{name}" for name in _SUBMODULES},
     },
-    eager=__all__,
+    eager=[*__all__, "__version__"],
 )
