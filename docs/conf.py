@@ -31,7 +31,8 @@ extensions = [
 # No intersphinx: the build must work offline.  References to scikit-learn and NumPy
 # are plain text.
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+# Class pages list their methods through docs/_templates/autosummary/class.rst.
+autodoc_default_options = {}
 numpydoc_show_class_members = False  # autosummary pages list the members
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
