@@ -17,8 +17,9 @@ import socket
 LOCK_NAME = ".skrbm-impute.lock"
 
 
-class OutputLockedError(RuntimeError):
-    """Another benchmark run is writing into the same output folder."""
+class OutputLockedError(OSError):
+    """Another benchmark run is writing into the same output folder (an ``OSError``,
+    like any other resource that is busy)."""
 
 
 def _try_lock(fd):
