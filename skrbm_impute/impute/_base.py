@@ -46,6 +46,8 @@ class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             ensure_all_finite="allow-nan",
             copy=True,
         )
+        if not X.flags.writeable:  # pandas' nullable dtypes can come back read-only
+            X = X.copy()
         if self._requires_unit_interval:
             check_unit_interval(X, type(self).__name__)
         return X, np.isnan(X)
