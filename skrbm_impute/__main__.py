@@ -7,6 +7,7 @@ results folder) and ``presets`` (list or print the shipped preset files).
 
 import argparse
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,37 @@ def _rates(text):
         )
 
 
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}.")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text!r}.")
+    return value
+
+
+def _non_zero_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a non-zero integer (-1: all cores); got {text!r}.")
+    return value
+
+
 def _image_shape(text):
     parts = text.lower().replace(",", "x").split("x")
     try:
@@ -37,17 +69,19 @@ def _image_shape(text):
 
 def _add_preset_options(parser):
     parser.add_argument("--preset", default="quick",
-                        help="quick (default), cpu, paper, or a .toml/.json preset file")
+                        help="quick (default), cpu, paper, or a .toml/.json preset file. "
+                             "Presets are trusted code: an 'estimator' or 'fid_features' "
+                             "entry imports the module it names")
     parser.add_argument("--set", dest="assignments", action="append", default=[],
                         metavar="KEY=VALUE",
                         help="override one preset setting, e.g. params.lmrbm.n_epochs=5 "
                              "(repeatable)")
     parser.add_argument("--image-shape", type=_image_shape, help="image height x width, e.g. 28x28")
     parser.add_argument("--device", help="cpu, cuda or auto (models and FID network)")
-    parser.add_argument("--seed", type=int, help="seed of masks, splits and models")
+    parser.add_argument("--seed", type=_non_negative_int, help="seed of masks, splits and models")
     parser.add_argument("--verbose", action="store_true", default=None,
                         help="show the estimators' own progress bars (epochs)")
-    parser.add_argument("--threads", type=int,
+    parser.add_argument("--threads", type=_positive_int,
                         help="torch/OpenMP threads per process (1 avoids oversubscribing a "
                              "busy machine; default: torch's own choice)")
 
@@ -68,6 +102,20 @@ class _DefaultsFormatter(argparse.HelpFormatter):
         if action.default not in (None, False, [], argparse.SUPPRESS):
             return text + " (default: %(default)s)"
         return text
+TRUST_NOTE = (
+    "Security: presets (and --set) are trusted code -- 'estimator = \"module:Class\"' and "
+    "'fid_features = \"module:callable\"' import the module they name (only scikit-learn "
+    "estimator classes and non-builtin feature callables are then accepted). --model "
+    "files are pickles (joblib): loading one can run any code, so load only files you "
+    "made or trust."
+)
+
+#: Tokens read as missing in a .csv: pandas.read_csv's default na_values, so a file
+#: reads the same here as with pandas.  Any other token that is not a number is an error.
+CSV_MISSING_TOKENS = frozenset({
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+    "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+})
 
 
 def build_parser():
@@ -77,6 +125,7 @@ def build_parser():
         prog="skrbm-impute",
         description="RBM imputers and the perception-distortion benchmark of Cannella et al.",
         formatter_class=_DefaultsFormatter,
+        epilog=TRUST_NOTE,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command")
@@ -92,14 +141,14 @@ def build_parser():
                             ".npy/.npz file")
     bench.add_argument("--labels", help="a .npy of labels for a .npy dataset")
     bench.add_argument("--data-home", help="folder of the MNIST IDX files")
-    bench.add_argument("--n-train", type=int, help="training images")
-    bench.add_argument("--n-test", type=int, help="test images")
+    bench.add_argument("--n-train", type=_positive_int, help="training images")
+    bench.add_argument("--n-test", type=_positive_int, help="test images")
     bench.add_argument("--methods", type=_csv_list, help="e.g. mean,diffusion,misgan,rbm,lmrbm")
     bench.add_argument("--mechanisms", type=_csv_list, help="e.g. IM,SO,PM")
     bench.add_argument("--rates", type=_rates, help="missing rates, e.g. 0.3,0.6,0.9")
-    bench.add_argument("--train-repeats", type=int, help="independently masked training sets")
-    bench.add_argument("--test-repeats", type=int, help="masked test sets per trained model")
-    bench.add_argument("--n-jobs", type=int, help="parallel cells (-1: all cores / all workers)")
+    bench.add_argument("--train-repeats", type=_positive_int, help="independently masked training sets")
+    bench.add_argument("--test-repeats", type=_positive_int, help="masked test sets per trained model")
+    bench.add_argument("--n-jobs", type=_non_zero_int, help="parallel cells (-1: all cores / all workers)")
     bench.add_argument("--backend", choices=["loky", "threading", "multiprocessing", "dask", "ray"],
                        help="joblib backend; dask/ray spread the cells over a cluster")
     bench.add_argument("--scheduler", metavar="ADDRESS",
@@ -112,14 +161,26 @@ def build_parser():
     impute = sub.add_parser(
         "impute", help="impute the NaN entries of a .npy or .csv file",
         description="Fit a method on the file itself (imputers learn from incomplete data) "
-                    "or load a fitted model, then write the completed array.")
-    impute.add_argument("input", help=".npy or .csv (comma-separated; NaN or empty = missing)")
-    impute.add_argument("output", help=".npy or .csv")
+                    "or load a fitted model, then write the completed array.",
+        epilog=TRUST_NOTE)
+    impute.add_argument(
+        "input",
+        help=".npy (real numbers, NaN = missing; (n, H, W) images keep their shape) or "
+             ".csv (comma-separated; missing = an empty field or one of pandas' "
+             "na_values: NaN, nan, NA, N/A, n/a, null, NULL, None, <NA>, #N/A, ...; a "
+             "first line that is not numbers is a header, kept in a .csv output)")
+    impute.add_argument("output", help=".npy or .csv (not the input file; see "
+                                       "--overwrite-input)")
     source = impute.add_mutually_exclusive_group()
     source.add_argument("--method", default="lmrbm",
                         help="a method of the preset (default lmrbm), settings from --preset")
-    source.add_argument("--model", help="a fitted imputer saved with joblib (e.g. by benchmark)")
+    source.add_argument("--model",
+                        help="a fitted imputer saved with joblib (e.g. by benchmark). A "
+                             "pickle: load only files you made or trust")
     impute.add_argument("--save-model", help="save the fitted imputer here (joblib)")
+    impute.add_argument("--overwrite-input", action="store_true",
+                        help="allow the output to replace the input file (its NaN mask is "
+                             "then lost)")
     _add_preset_options(impute)
 
     plot = sub.add_parser("plot", help="redraw the summary and figures from a results file")
@@ -217,36 +278,171 @@ def _benchmark(args):
     return 1 if run.failed else 0
 
 
+class InputData:
+    """An input file's array, as read: ``X`` (2-D, for the imputer), the file's own
+    ``shape`` and its CSV ``header`` line (``None`` when there is none)."""
+
+    def __init__(self, X, shape, header=None):
+        self.X, self.shape, self.header = X, shape, header
+
+
 def read_array(path):
-    """A .npy or comma-separated .csv file as a float array (NaN or empty = missing)."""
+    """A .npy or comma-separated .csv file as a 2-D float array (NaN = missing).
+
+    See :func:`read_input`; returns only the array.
+    """
+    return read_input(path).X
+
+
+def read_input(path):
+    """Read a .npy or .csv input file into :class:`InputData`.
+
+    .npy: real numbers (bool, int or float; complex, object and text arrays are
+    refused), 1-D (one row), 2-D (rows) or 3-D (images, flattened for the imputer and
+    restored on output).  .csv: comma-separated numbers; an empty field or a token of
+    :data:`CSV_MISSING_TOKENS` is missing; a first line holding a token that is
+    neither is a header; any other non-numeric token is an error naming its line.
+    """
     path = Path(path)
     if path.suffix == ".npy":
-        X = np.load(path, allow_pickle=False)
+        X = _read_npy(path)
+        header = None
     elif path.suffix == ".csv":
-        X = np.genfromtxt(path, delimiter=",", dtype=np.float64, missing_values=("", "nan", "NaN"),
-                          filling_values=np.nan)
+        X, header = _read_csv(path)
     else:
         raise ValueError(f"{path}: expected a .npy or .csv file.")
-    X = np.asarray(X, dtype=np.float64)
+    shape = X.shape
     if X.ndim == 1:
         X = X[None, :]
-    if X.ndim == 3:
+    elif X.ndim == 3:
         X = X.reshape(len(X), -1)
-    if X.ndim != 2:
+    elif X.ndim != 2:
         raise ValueError(
-            f"{path}: expected a 2-D array (or images (n, H, W)); got shape {X.shape}."
+            f"{path}: expected a 1-D, 2-D or 3-D (n, H, W) array; got shape {X.shape}."
         )
-    return X
+    return InputData(X, shape, header)
 
 
-def write_array(path, X):
+def _read_npy(path):
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    if magic != b"\x93NUMPY":
+        raise ValueError(f"{path}: not a NumPy .npy file (it does not start with the .npy "
+                         "magic bytes).")
+    try:
+        X = np.load(path, allow_pickle=False)
+    except ValueError as exc:  # object arrays need pickle, which is never allowed here
+        raise ValueError(f"{path}: cannot read it without unpickling ({exc}).") from exc
+    if np.iscomplexobj(X):
+        raise ValueError(f"{path}: a complex array ({X.dtype}); the imputers take real "
+                         "numbers (pass X.real or np.abs(X) yourself).")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"{path}: expected real numbers; got dtype {X.dtype}.")
+    return np.asarray(X, dtype=np.float64)
+
+
+def _read_csv(path):
+    import csv
+
+    with open(path, newline="") as f:
+        rows = [row for row in csv.reader(f) if row]
+    if not rows:
+        raise ValueError(f"{path}: empty file.")
+    header = None
+    if any(_csv_value(token) is None for token in rows[0]):
+        header, rows = rows[0], rows[1:]
+    values = []
+    for number, row in enumerate(rows, start=2 if header else 1):
+        parsed = [_csv_value(token) for token in row]
+        if None in parsed:
+            bad = row[parsed.index(None)]
+            raise ValueError(
+                f"{path}, line {number}, column {parsed.index(None) + 1}: {bad!r} is neither "
+                "a number nor a missing-value token (empty, NaN, NA, N/A, null, None, ...)."
+            )
+        if len(parsed) != len(rows[0]):
+            raise ValueError(f"{path}, line {number}: {len(parsed)} fields, but the first "
+                             f"row has {len(rows[0])}.")
+        values.append(parsed)
+    if not values:
+        raise ValueError(f"{path}: no data rows.")
+    return np.array(values, dtype=np.float64), header
+
+
+def _csv_value(token):
+    """A CSV token as a float (NaN when missing), or None when it is neither."""
+    token = token.strip()
+    if token in CSV_MISSING_TOKENS:
+        return np.nan
+    try:
+        return float(token)
+    except ValueError:
+        return None
+
+
+def write_array(path, X, header=None):
+    """Write ``X`` as .npy or .csv (with ``header`` as its first line when given).
+
+    CSV values are written as Python's shortest round-trip ``repr``, so they read back
+    bit-identical.
+    """
     path = Path(path)
     if path.suffix == ".npy":
         np.save(path, X)
     elif path.suffix == ".csv":
-        np.savetxt(path, X, delimiter=",", fmt="%.10g")
+        import csv
+
+        with open(path, "w", newline="") as f:
+            if header is not None:
+                csv.writer(f, lineterminator="\n").writerow(header)
+            for row in np.atleast_2d(X).tolist():
+                f.write(",".join(map(repr, row)) + "\n")
     else:
         raise ValueError(f"{path}: the output must be a .npy or .csv file.")
+
+
+def load_model(path):
+    """Load a fitted imputer saved with joblib, as ``--model`` does.
+
+    joblib files are pickles: loading one runs whatever code it holds, so load only
+    files you made or trust.  The loaded object must be a fitted scikit-learn
+    estimator with ``transform``; every failure is a one-line ``ValueError`` (or
+    ``FileNotFoundError``) naming the file.
+    """
+    import joblib
+    from sklearn.base import BaseEstimator
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: empty file, not a saved model.")
+    with open(path, "rb") as f:
+        if f.read(6) == b"\x93NUMPY":
+            raise ValueError(f"{path}: a NumPy .npy array, not a saved model (a joblib file "
+                             "written by --save-model or the benchmark).")
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message
+        raise ValueError(f"{path}: not a readable joblib model ({type(exc).__name__}: "
+                         f"{exc}).") from exc
+    if not (isinstance(model, BaseEstimator) and callable(getattr(model, "transform", None))):
+        raise ValueError(f"{path}: holds a {type(model).__module__}.{type(model).__name__}, "
+                         "not a scikit-learn imputer (an estimator with transform).")
+    try:
+        check_is_fitted(model)
+    except NotFittedError as exc:
+        raise ValueError(f"{path}: the {type(model).__name__} in it is not fitted.") from exc
+    return model
+
+
+def _same_file(a, b):
+    a, b = Path(a), Path(b)
+    if b.exists() and a.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
 
 
 def _impute(args):
@@ -254,10 +450,20 @@ def _impute(args):
 
     from .experiment import load_preset, make_imputer
 
-    X = read_array(args.input)
+    # Every option is checked before the data is read or a model is fitted.
+    for path, what in ((args.output, "output"), (args.save_model, "--save-model")):
+        if path is not None and not Path(path).resolve().parent.is_dir():
+            raise FileNotFoundError(f"{what} {path}: its folder does not exist.")
+    if Path(args.output).suffix not in (".npy", ".csv"):
+        raise ValueError(f"{args.output}: the output must be a .npy or .csv file.")
+    if _same_file(args.input, args.output) and not args.overwrite_input:
+        raise ValueError(
+            f"the output {args.output} is the input file: writing it would replace the "
+            "input and lose its missing-value mask. Choose another output or pass "
+            "--overwrite-input."
+        )
     if args.model:
-        imputer = joblib.load(args.model)
-        X_imputed = imputer.transform(X)
+        imputer = load_model(args.model)
     else:
         config = load_preset(args.preset, _overrides(args, {
             "image_shape": "image_shape", "device": "device", "seed": "seed",
@@ -268,11 +474,24 @@ def _impute(args):
             image_shape=None if image_shape is None else tuple(image_shape),
             device=config["device"], random_state=config["seed"], verbose=config["verbose"],
         )
+        if hasattr(imputer, "_validate_params"):
+            imputer._validate_params()
+    data = read_input(args.input)
+    X = data.X
+    if args.model:
+        X_imputed = imputer.transform(X)
+    else:
+        params = imputer.get_params()
+        if len(data.shape) == 3 and "image_shape" in params and params["image_shape"] is None:
+            imputer.set_params(image_shape=tuple(data.shape[1:]))  # (n, H, W) images
         X_imputed = imputer.fit_transform(X)
-    write_array(args.output, X_imputed)
+    X_imputed = np.asarray(X_imputed).reshape(data.shape)
+    write_array(args.output, X_imputed, data.header)
     if args.save_model:
         joblib.dump(imputer, args.save_model)
-    print(f"Imputed {int(np.isnan(X).sum())} missing entries of {args.input} -> {args.output}")
+    print(f"Imputed {int(np.isnan(X).sum())} missing entries of {args.input} -> {args.output}"
+          + (" (header line kept)" if data.header is not None and args.output.endswith(".csv")
+             else ""))
     return 0
 
 
@@ -316,12 +535,8 @@ def _presets(args):
 
 def _limit_threads(n_threads):
     """torch and OpenMP threads of this process and of the worker processes it starts."""
-    import os
-
     import torch
 
-    if n_threads < 1:
-        raise SystemExit(f"--threads must be a positive integer; got {n_threads}.")
     os.environ["OMP_NUM_THREADS"] = str(n_threads)
     torch.set_num_threads(n_threads)
 
@@ -334,11 +549,11 @@ def main(argv=None):
         parser.print_help()
         return 2
     handler = {"benchmark": _benchmark, "impute": _impute, "plot": _plot, "presets": _presets}
-    if getattr(args, "threads", None):
-        _limit_threads(args.threads)
     try:
+        if getattr(args, "threads", None) is not None:
+            _limit_threads(args.threads)
         return handler[args.command](args)
-    except (ValueError, FileNotFoundError, ImportError, OSError) as exc:
+    except (ValueError, TypeError, FileNotFoundError, ImportError, OSError) as exc:
         print(f"skrbm-impute {args.command}: error: {exc}", file=sys.stderr)
         return 1
 

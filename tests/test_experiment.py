@@ -291,23 +291,63 @@ def test_killed_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert len(read_results(out).drop_duplicates(columns)) == len(read_results(out))
 
 
-def test_a_failing_cell_is_reported_and_retried_without_stopping_the_run(tmp_path, capsys):
-    bad = {"estimator": "skrbm_impute.impute:DiffusionInpaintImputer", "kernel": 3}
-    overrides = {"rates": [0.3], "methods": ["mean", "bad"], "params": {"bad": bad}}
-    run = _run(tmp_path, overrides)
-    assert run.n_computed == 2 and set(run.failed) == {("bad", "IM", 0.3, 0), ("bad", "PM", 0.3, 0)}
-    assert "kernel" in run.failed[("bad", "IM", 0.3, 0)]
-    assert set(read_results(tmp_path)["method"]) == {"mean"}
-    assert len((tmp_path / "failed_cells.log").read_text().splitlines()) == 2
-    rerun = _run(tmp_path, overrides)
-    assert rerun.n_skipped == 2 and len(rerun.failed) == 2  # retried, failing again
-    assert len((tmp_path / "failed_cells.log").read_text().splitlines()) == 2
-    _run(tmp_path, dict(overrides, methods=["mean"]))
-    assert not (tmp_path / "failed_cells.log").exists()
+FAILING_MODULE = '''
+import numpy as np
+from skrbm_impute.impute import MeanImputer
+
+class DivergingImputer(MeanImputer):
+    """Fails as a diverging model does."""
+
+    def fit(self, X, y=None):
+        raise FloatingPointError("training produced non-finite weights in epoch 3")
+
+class BuggyImputer(MeanImputer):
+    """Fails as a bug does."""
+
+    def fit(self, X, y=None):
+        return {}["no such key"]
+
+class NaNImputer(MeanImputer):
+    """Fits, then returns NaN as a diverged model would."""
+
+    def transform(self, X):
+        return np.full(np.shape(X), np.nan)
+'''
+
+
+def test_a_failing_cell_is_reported_and_retried_without_stopping_the_run(
+        tmp_path, capsys, monkeypatch):
+    (tmp_path / "failing.py").write_text(FAILING_MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    params = {"bad": {"estimator": "failing:DivergingImputer"},
+              "bug": {"estimator": "failing:BuggyImputer"},
+              "nan": {"estimator": "failing:NaNImputer"}}
+    overrides = {"rates": [0.3], "methods": ["mean", "bad", "bug", "nan"], "params": params}
+    out = tmp_path / "out"
+    run = _run(out, overrides)
+    assert run.n_computed == 2 and len(run.failed) == 6
+    assert "epoch 3" in run.failed[("bad", "IM", 0.3, 0)]
+    assert "KeyError" in run.failed[("bug", "IM", 0.3, 0)]
+    # the real cause, not "Input X contains NaN" from the classifier fitted next
+    assert run.failed[("nan", "IM", 0.3, 0)].startswith("FloatingPointError: method 'nan'")
+    assert set(read_results(out)["method"]) == {"mean"}
+    log = (out / "failed_cells.log").read_text()
+    headers = [line.split("\t") for line in log.splitlines() if not line.startswith(" ")]
+    assert len(headers) == 6
+    kinds = {fields[0]: fields[1] for fields in headers}
+    assert kinds["bad IM 0.3 0"] == "expected" and kinds["nan PM 0.3 0"] == "expected"
+    assert kinds["bug IM 0.3 0"] == "UNEXPECTED"
+    assert "Traceback (most recent call last):" in log and 'in fit\n' in log
+    rerun = _run(out, overrides)
+    assert rerun.n_skipped == 2 and len(rerun.failed) == 6  # retried, failing again
+    _run(out, dict(overrides, methods=["mean"]))
+    assert not (out / "failed_cells.log").exists()
     preset = tmp_path / "p.json"
     preset.write_text(json.dumps(dict(TINY, **overrides)))
-    assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path), "--quiet"]) == 1
-    assert "2 cell(s) failed" in capsys.readouterr().out
+    assert main(["benchmark", "--preset", str(preset), "--out", str(out), "--quiet"]) == 1
+    printed = capsys.readouterr().out
+    assert "6 cell(s) failed" in printed
+    assert "4 expected failure(s)" in printed and "2 UNEXPECTED failure(s)" in printed
 
 
 def test_torn_last_line_is_dropped(tmp_path):

@@ -3,10 +3,18 @@
 Each entry names an estimator class by import path, so the heavy modules (torch
 models) are imported only when a benchmark uses them, and a preset can add its own
 method by giving ``estimator = "package.module:Class"`` in the method's settings table.
+
+Presets are trusted code: naming a module imports it (running its top-level code).
+What is then taken from the module is checked, so a preset or a ``--set`` value
+cannot turn an arbitrary function (``os:system``) into a method or a feature
+extractor: an estimator must be a scikit-learn estimator class with ``fit`` and
+``transform``, a feature extractor a callable that is neither a class, a builtin nor
+part of Python's standard library.
 """
 
 import importlib
 import inspect
+import sys
 from dataclasses import dataclass
 
 
@@ -47,19 +55,72 @@ def method_label(name, params=None):
     return METHODS[name].label if name in METHODS else name
 
 
-def import_estimator(path):
-    """Import ``"package.module:Class"`` and return the class."""
-    module_name, sep, attribute = path.partition(":")
+def _import_attribute(path, what):
+    module_name, sep, attribute = path.partition(":") if isinstance(path, str) else ("", "", "")
     if not sep or not module_name or not attribute:
-        raise ValueError(f"estimator must be given as 'package.module:Class'; got {path!r}.")
+        raise ValueError(f"{what} must be given as 'package.module:name'; got {path!r}.")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ImportError(f"cannot import {module_name!r} for estimator {path!r}: {exc}") from exc
+        raise ImportError(f"cannot import {module_name!r} for {what} {path!r}: {exc}") from exc
     try:
         return getattr(module, attribute)
     except AttributeError:
-        raise ImportError(f"{module_name!r} has no attribute {attribute!r} (estimator {path!r}).")
+        raise ImportError(f"{module_name!r} has no attribute {attribute!r} ({what} {path!r}).")
+
+
+def _is_standard_library(obj):
+    root = (getattr(obj, "__module__", None) or "").split(".")[0]
+    return root in sys.stdlib_module_names or root.lstrip("_") in sys.stdlib_module_names
+
+
+def import_estimator(path):
+    """Import ``"package.module:Class"`` and return the class.
+
+    Raises ``TypeError`` unless it is a class derived from scikit-learn's
+    ``BaseEstimator`` with ``fit`` and ``transform`` (nothing is called before that).
+    """
+    from sklearn.base import BaseEstimator
+
+    obj = _import_attribute(path, "estimator")
+    if not (inspect.isclass(obj) and issubclass(obj, BaseEstimator)
+            and callable(getattr(obj, "fit", None))
+            and callable(getattr(obj, "transform", None))):
+        raise TypeError(
+            f"estimator {path!r} is {_kind(obj)}, not a scikit-learn estimator class with "
+            "fit and transform (a subclass of sklearn.base.BaseEstimator)."
+        )
+    return obj
+
+
+def import_feature_callable(path):
+    """Import ``"package.module:name"``: a function or object mapping images to features.
+
+    Raises ``TypeError`` for anything that is not callable or has no ``transform``, and
+    for classes, builtins and standard-library objects (``os:system``,
+    ``subprocess:getoutput``), none of which is a feature extractor.
+    """
+    obj = _import_attribute(path, "fid_features")
+    if (inspect.isclass(obj) or inspect.isbuiltin(obj) or inspect.ismodule(obj)
+            or _is_standard_library(obj)
+            or not (callable(obj) or callable(getattr(obj, "transform", None)))):
+        raise TypeError(
+            f"fid_features {path!r} is {_kind(obj)}; it must be a feature function or a "
+            "fitted transformer defined outside Python's standard library and builtins."
+        )
+    return obj
+
+
+def _kind(obj):
+    where = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", type(obj).__name__)
+    if inspect.isclass(obj):
+        return f"the class {where}.{name}"
+    if inspect.isbuiltin(obj):
+        return f"the builtin {where}.{name}"
+    if callable(obj):
+        return f"the callable {where}.{name}"
+    return f"a {type(obj).__name__}"
 
 
 def make_imputer(name, params=None, **runner_settings):

@@ -8,6 +8,7 @@ copy and edit; ``skrbm-impute benchmark --preset my.toml`` runs the copy.
 
 import copy
 import json
+import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,10 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 PRESET_NAMES = ("quick", "cpu", "paper")
+
+#: Method names become file names (``models/<method>__IM__0.3.joblib``): letters, digits,
+#: ``_`` and ``-`` only, so that no name reaches outside the output folder.
+METHOD_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 #: Every preset key, with the value used when a preset leaves it out.
 DEFAULTS = {
@@ -164,9 +169,17 @@ def check_config(config):
     if not rates or any(not 0.0 < rate < 1.0 for rate in rates):
         raise ValueError(f"rates must be missing fractions strictly inside (0, 1); got {rates}.")
     config["rates"] = sorted(set(rates))
+    if isinstance(config["methods"], str) or not isinstance(config["methods"], (list, tuple)):
+        raise ValueError(f"methods must be a list of names; got {config['methods']!r}.")
     if not config["methods"]:
         raise ValueError("methods must name at least one method.")
     config["methods"] = list(dict.fromkeys(str(m) for m in config["methods"]))
+    for method in config["methods"]:
+        if not METHOD_NAME.fullmatch(method):
+            raise ValueError(
+                f"Method name {method!r} may hold only letters, digits, '_' and '-' (it "
+                "becomes part of file names in the output folder)."
+            )
     for key in ("n_train_repeats", "n_test_repeats", "n_patches"):
         _positive_int(config, key)
     for key in ("n_train", "n_test"):

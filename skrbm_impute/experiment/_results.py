@@ -34,25 +34,40 @@ METRICS = {
 
 RMSE_FID_ACCURACY = ("rmse", "fid", "accuracy", "hidden_accuracy")
 
+#: The metrics every cell produces; ``accuracy`` joins them when the dataset has labels,
+#: ``hidden_accuracy`` when the estimator also has ``transform_hidden``.
+BASE_METRICS = ("rmse", "fid", "fit_seconds")
+
 
 class ResultsFile:
     """``results.csv``: one row per method, mechanism, rate, repeat pair and metric.
 
     Rows of one cell are appended with a single ``write`` on a file opened for
-    appending, so a run killed at any moment leaves whole cells behind (a torn last
-    line, possible only on a crash of the machine, is dropped when read).
+    appending, so a run killed at any moment leaves whole cells behind.  What a crash
+    of the machine, a hand edit or an older version can still leave -- a torn last
+    line, unreadable lines, non-finite values, the same row twice -- is dropped by
+    :meth:`read` and removed from the file, with a note, by :meth:`repair`.
     """
 
     def __init__(self, path):
         self.path = Path(path)
 
     def append(self, rows):
-        """Append rows (tuples in :data:`COLUMNS` order) in one write."""
+        """Append rows (tuples in :data:`COLUMNS` order) in one write.
+
+        Raises ``ValueError`` (writing nothing) when a value is not finite: such a row
+        would count as a finished measurement.
+        """
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         if not self.path.exists() or self.path.stat().st_size == 0:
             writer.writerow(COLUMNS)
         for method, mechanism, rate, train_repeat, test_repeat, metric, value in rows:
+            if not math.isfinite(float(value)):
+                raise ValueError(
+                    f"refusing to store {metric}={value!r} for {method} {mechanism} {rate:g} "
+                    f"(train repeat {train_repeat}, test repeat {test_repeat}): not finite."
+                )
             writer.writerow(
                 (method, mechanism, repr(float(rate)), int(train_repeat), int(test_repeat),
                  metric, repr(float(value)))
@@ -65,29 +80,74 @@ class ResultsFile:
         finally:
             os.close(fd)
 
-    def read(self):
-        """The results as a DataFrame with :data:`COLUMNS` (empty when no file)."""
+    def _scan(self):
+        """The clean records and a list of notes on what was dropped."""
         if not self.path.exists():
-            return _empty_frame()
-        records = []
-        with open(self.path, newline="") as f:
-            for row in csv.reader(f):
-                record = _parse_row(row)
-                if record is not None:
-                    records.append(record)
+            return [], []
+        text = self.path.read_bytes().decode("utf-8", errors="replace")
+        notes = []
+        if text and not text.endswith("\n"):
+            cut = text.rfind("\n") + 1
+            notes.append(f"dropped a torn last line {text[cut:][:60]!r} (no final newline)")
+            text = text[:cut]
+        records, seen = [], set()
+        n_unreadable = n_non_finite = n_duplicate = 0
+        for row in csv.reader(io.StringIO(text)):
+            if not row or row == list(COLUMNS):
+                continue
+            record = _parse_row(row)
+            if record is None:
+                n_unreadable += 1
+            elif not math.isfinite(record[-1]):
+                n_non_finite += 1
+            elif record[:-1] in seen:
+                n_duplicate += 1
+            else:
+                seen.add(record[:-1])
+                records.append(record)
+        if n_unreadable:
+            notes.append(f"dropped {n_unreadable} unreadable line(s)")
+        if n_non_finite:
+            notes.append(f"dropped {n_non_finite} row(s) with a NaN or infinite value "
+                         "(their cells are recomputed)")
+        if n_duplicate:
+            notes.append(f"dropped {n_duplicate} duplicate row(s) (same method, mechanism, "
+                         "rate, repeat pair and metric as an earlier row; the first is kept)")
+        return records, notes
+
+    def read(self):
+        """The results as a DataFrame with :data:`COLUMNS` (empty when no file).
+
+        Unreadable rows, non-finite values and repeated rows are left out (see
+        :meth:`repair`), so no summary counts them.
+        """
+        records, _ = self._scan()
         if not records:
             return _empty_frame()
         return pd.DataFrame.from_records(records, columns=COLUMNS)
 
+    def repair(self, echo=print):
+        """Rewrite the file without the rows :meth:`read` leaves out, saying what went.
+
+        Returns the notes (empty when the file was sound and left untouched).
+        """
+        records, notes = self._scan()
+        if notes:
+            self.rewrite(pd.DataFrame.from_records(records, columns=COLUMNS)
+                         if records else _empty_frame())
+            for note in notes:
+                echo(f"Repaired {self.path}: {note}.")
+        return notes
+
     def rewrite(self, frame):
-        """Replace the file by ``frame``'s rows (used to drop incomplete cells)."""
+        """Replace the file by ``frame``'s rows (atomically: a new file, then a rename)."""
         tmp = self.path.with_suffix(".csv.tmp")
         frame.loc[:, list(COLUMNS)].to_csv(tmp, index=False)
         os.replace(tmp, self.path)
 
 
 def _parse_row(row):
-    if len(row) != len(COLUMNS) or row[0] == "method":
+    if len(row) != len(COLUMNS):
         return None
     try:
         return (row[0], row[1], float(row[2]), int(row[3]), int(row[4]), row[5], float(row[6]))
@@ -100,13 +160,31 @@ def _empty_frame():
     return frame.astype({"rate": float, "train_repeat": int, "test_repeat": int, "value": float})
 
 
-def finished_cells(frame, n_test_repeats):
-    """Cells whose RMSE rows cover every test repeat ``0 .. n_test_repeats - 1``."""
-    rmse = frame[frame["metric"] == "rmse"]
+def finished_cells(frame, n_test_repeats, expected_metrics=None):
+    """Cells holding every metric their method produces for every test repeat.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The results.
+    n_test_repeats : int
+        Test repeats ``0 .. n_test_repeats - 1`` a finished cell covers.
+    expected_metrics : dict, optional
+        Method -> the metrics its cells must hold; methods not in it need
+        :data:`BASE_METRICS`.
+
+    Returns
+    -------
+    done : set of tuple
+        The :func:`cell_key` of every finished cell.
+    """
+    expected_metrics = expected_metrics or {}
     done = set()
-    for key, group in rmse.groupby(list(CELL)):
-        if set(range(n_test_repeats)) <= set(group["test_repeat"]):
-            done.add((key[0], key[1], float(key[2]), int(key[3])))
+    for key, group in frame.groupby(list(CELL)):
+        needed = set(expected_metrics.get(key[0], BASE_METRICS))
+        present = set(zip(group["test_repeat"], group["metric"]))
+        if all((t, m) in present for t in range(n_test_repeats) for m in needed):
+            done.add(cell_key(*key))
     return done
 
 

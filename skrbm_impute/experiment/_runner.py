@@ -3,8 +3,10 @@ once and scored on every test repeat, run through joblib and appended to
 ``results.csv`` as they finish."""
 
 import json
+import os
 import shutil
 import time
+import traceback
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +19,11 @@ from ..masks import MECHANISMS, apply_mask, make_mask
 from ..metrics import rmse
 from . import _scoring
 from ._data import load_benchmark_data
+from ._lock import OutputLock
 from ._methods import make_imputer
 from ._paper import compare_with_paper
 from ._presets import CELL_DEFINING_KEYS, load_preset
-from ._results import ResultsFile, cell_key, finished_cells, summary_markdown
+from ._results import BASE_METRICS, ResultsFile, cell_key, finished_cells, summary_markdown
 
 _PURPOSES = ("train-mask", "test-mask", "model")
 
@@ -59,15 +62,49 @@ class CellResult:
     examples: dict = field(default_factory=dict)
     model: object = None
     error: str = ""
+    traceback: str = ""
+    expected: bool = True  # a known way for training to fail (divergence), not a bug
+
+
+def _expected_failures():
+    """Exceptions that mean "this model failed on this mask", not "the code is wrong":
+    divergence (``FloatingPointError``, which the package's imputers raise with the
+    epoch and a remedy) and running out of memory."""
+    expected = [FloatingPointError, MemoryError]
+    try:
+        import torch
+
+        expected.append(torch.cuda.OutOfMemoryError)
+    except (ImportError, AttributeError):  # pragma: no cover - torch is a dependency
+        pass
+    return tuple(expected)
 
 
 def _guarded_run_cell(key, data, config, reference):
     """:func:`run_cell`, turning a failure into a reported, retryable cell: one method
-    failing on one mask does not throw away a long benchmark."""
+    failing on one mask does not throw away a long benchmark.  The traceback travels
+    with the failure, and failures other than :func:`_expected_failures` are marked
+    unexpected (a bug in an estimator or in the package is not a bad cell)."""
     try:
         return run_cell(key, data, config, reference)
-    except Exception as exc:  # noqa: BLE001 - reported to the user with its type
-        return CellResult(key, [], error=f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - reported to the user with its traceback
+        return CellResult(key, [], error=f"{type(exc).__name__}: {exc}",
+                          traceback=traceback.format_exc(),
+                          expected=isinstance(exc, _expected_failures()))
+
+
+def _checked_transform(imputer, X, method):
+    """``imputer.transform(X)``, raising ``FloatingPointError`` naming the method when
+    the result holds NaN or infinity (so a diverged model is reported as such, not as
+    "Input contains NaN" from the next step)."""
+    X_imputed = imputer.transform(X)
+    bad = ~np.isfinite(X_imputed)
+    if bad.any():
+        raise FloatingPointError(
+            f"method {method!r} ({type(imputer).__name__}) returned {int(bad.sum())} "
+            "non-finite value(s) from transform: its model diverged or is broken."
+        )
+    return X_imputed
 
 
 def run_cell(key, data, config, reference):
@@ -106,7 +143,7 @@ def run_cell(key, data, config, reference):
     classifier = hidden_classifier = None
     if y_train is not None:
         classifier = _scoring.fit_classifier(
-            imputer.transform(X_train_missing), y_train, config
+            _checked_transform(imputer, X_train_missing, method), y_train, config
         )
         if hasattr(imputer, "transform_hidden"):
             hidden_classifier = _scoring.fit_classifier(
@@ -117,7 +154,7 @@ def run_cell(key, data, config, reference):
     for test_repeat in range(config["n_test_repeats"]):
         test_missing = mask_for(len(X_test), "test-mask", test_repeat)
         X_test_missing = apply_mask(X_test, test_missing)
-        X_test_imputed = imputer.transform(X_test_missing)
+        X_test_imputed = _checked_transform(imputer, X_test_missing, method)
         values = {
             "rmse": rmse(X_test, X_test_imputed, test_missing),
             "fid": _scoring.fid_to_reference(X_test_imputed, reference, config, image_shape),
@@ -128,6 +165,12 @@ def run_cell(key, data, config, reference):
             hidden = imputer.transform_hidden(X_test_missing)
             values["hidden_accuracy"] = 100 * hidden_classifier.score(hidden, y_test)
         values["fit_seconds"] = fit_seconds
+        not_finite = [name for name, value in values.items() if not np.isfinite(value)]
+        if not_finite:
+            raise FloatingPointError(
+                f"metric(s) {not_finite} of method {method!r} are not finite on test "
+                f"repeat {test_repeat}."
+            )
         rows += [(method, mechanism, rate, train_repeat, test_repeat, name, value)
                  for name, value in values.items()]
         if train_repeat == 0 and test_repeat == 0 and config["n_examples"]:
@@ -186,17 +229,79 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
     config = load_preset(preset, overrides)
     if n_jobs is not None:
         config["n_jobs"] = n_jobs
+    # Every setting is checked before any work: a typo in a method name or a parameter
+    # fails now, not as failed cells after the data and the FID reference were computed.
+    expected_metrics = check_methods(config)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    with OutputLock(out_dir, echo):
+        return _run_locked(config, out_dir, expected_metrics, overwrite=overwrite,
+                           progress=progress, plots=plots, echo=echo)
+
+
+def check_methods(config):
+    """Build (without fitting) every method of ``config`` and check its parameters and
+    the FID features; return the metrics each method's cells produce.
+
+    Raises
+    ------
+    ValueError, TypeError or ImportError
+        Naming the method and the problem.
+    """
+    has_labels = _dataset_has_labels(config)
+    expected = {}
+    for method in config["methods"]:
+        imputer = make_imputer(
+            method, config["params"].get(method), image_shape=config["image_shape"],
+            device=config["device"], verbose=config["verbose"], random_state=0,
+        )
+        if hasattr(imputer, "_validate_params"):
+            try:
+                imputer._validate_params()
+            except (ValueError, TypeError) as exc:
+                raise type(exc)(f"method {method!r}: {exc}") from exc
+        metrics = set(BASE_METRICS)
+        if has_labels:
+            metrics.add("accuracy")
+            if hasattr(imputer, "transform_hidden"):
+                metrics.add("hidden_accuracy")
+        expected[method] = metrics
+    _scoring.fid_features(config)  # imports and checks a "module:callable"
+    return expected
+
+
+def _dataset_has_labels(config):
+    """Whether :func:`load_benchmark_data` will return labels (no data is loaded)."""
+    name = config["dataset"]
+    if name in ("mnist", "mnist-sample", "mnist-test", "digits"):
+        return True
+    path = Path(name)
+    if path.suffix not in (".npy", ".npz") or not path.is_file():
+        raise ValueError(
+            f"dataset {name!r} is neither mnist-sample, mnist, mnist-test, digits nor an "
+            "existing .npy/.npz file."
+        )
+    if path.suffix == ".npz":
+        with np.load(path) as archive:
+            return bool({"y", "y_train"} & set(archive.files))
+    return config["labels"] is not None
+
+
+def _run_locked(config, out_dir, expected_metrics, *, overwrite, progress, plots, echo):
     results = ResultsFile(out_dir / "results.csv")
+    log_path = out_dir / "failed_cells.log"
     if overwrite:
         results.path.unlink(missing_ok=True)
+        log_path.unlink(missing_ok=True)
         for folder in ("examples", "models"):
             shutil.rmtree(out_dir / folder, ignore_errors=True)
-    (out_dir / "failed_cells.log").unlink(missing_ok=True)  # this run's failures only
+    # Refusing changed settings comes first: a refused run changes nothing in out_dir.
+    _record_config(out_dir / "config.json", config, set(results.read()["method"]))
+    results.repair(echo)
+    log_path.unlink(missing_ok=True)  # this run's failures only
     frame = results.read()
-    _record_config(out_dir / "config.json", config, set(frame["method"]))
-    done = finished_cells(frame, config["n_test_repeats"])
+    done = finished_cells(frame, config["n_test_repeats"], expected_metrics)
+    done -= _cells_with_broken_models(out_dir, done, echo)
     complete = np.array([
         cell_key(*key) in done
         for key in zip(frame["method"], frame["mechanism"], frame["rate"], frame["train_repeat"])
@@ -218,9 +323,8 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
         bar = tqdm(total=len(cells), desc="benchmark cells", unit="cell", disable=not progress)
         for result in _parallel_results(tasks, config["n_jobs"]):
             if result.error:
-                failed[result.key] = result.error
-                with open(out_dir / "failed_cells.log", "a") as log:
-                    log.write(f"{' '.join(map(str, result.key))}\t{result.error}\n")
+                failed[result.key] = result
+                _log_failure(log_path, result)
             else:
                 _store(out_dir, results, result)
             bar.set_postfix_str(" ".join(map(str, result.key)), refresh=False)
@@ -235,11 +339,65 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
 
         figures = draw_all(out_dir, frame, config)
     if failed:
-        echo(f"{len(failed)} cell(s) failed (listed in {out_dir / 'failed_cells.log'}; a rerun "
-             "retries them):\n" + "\n".join(f"  {' '.join(map(str, key))}: {error}"
-                                            for key, error in failed.items()))
+        echo(_failure_report(failed, log_path))
     return BenchmarkRun(frame, table, out_dir, len(cells) - len(failed), n_skipped, figures,
-                        failed)
+                        {key: result.error for key, result in failed.items()})
+
+
+def _log_failure(log_path, result):
+    """One entry per failed cell: a tab-separated header line (cell, ``expected`` or
+    ``UNEXPECTED``, the error), then the traceback indented by four spaces."""
+    kind = "expected" if result.expected else "UNEXPECTED"
+    body = "".join(f"    {line}\n" for line in result.traceback.rstrip().splitlines())
+    with open(log_path, "a") as log:
+        log.write(f"{' '.join(map(str, result.key))}\t{kind}\t{result.error}\n{body}")
+
+
+def _failure_report(failed, log_path):
+    lines = [f"{len(failed)} cell(s) failed (tracebacks in {log_path}; a rerun retries them):"]
+    expected = [r for r in failed.values() if r.expected]
+    unexpected = [r for r in failed.values() if not r.expected]
+    if expected:
+        lines.append(f"  {len(expected)} expected failure(s) (divergence, out of memory):")
+        lines += [f"    {' '.join(map(str, r.key))}: {r.error}" for r in expected]
+    if unexpected:
+        lines.append(f"  {len(unexpected)} UNEXPECTED failure(s) (a bug in the estimator or "
+                     "in skrbm-impute? see the tracebacks):")
+        lines += [f"    {' '.join(map(str, r.key))}: {r.error}" for r in unexpected]
+    return "\n".join(lines)
+
+
+def _model_path(out_dir, key):
+    method, mechanism, rate, _ = key
+    return out_dir / "models" / f"{method}__{mechanism}__{rate:g}.joblib"
+
+
+def _cells_with_broken_models(out_dir, done, echo):
+    """Finished cells whose saved model is empty or does not load: they are redone.
+
+    Models are written to a temporary file and renamed, so only an older version or
+    a damaged disk leaves such a file; leftover temporary files are removed.
+    """
+    folder = out_dir / "models"
+    if not folder.is_dir():
+        return set()
+    for leftover in folder.glob("*.tmp*"):
+        leftover.unlink(missing_ok=True)
+    broken = set()
+    for key in done:
+        path = _model_path(out_dir, key)
+        if key[3] != 0 or not path.exists():
+            continue
+        try:
+            if path.stat().st_size == 0:
+                raise EOFError("empty file")
+            joblib.load(path)  # written by this package into the user's own folder
+        except Exception as exc:  # noqa: BLE001 - any failure to load means redo
+            echo(f"Saved model {path} is damaged ({type(exc).__name__}: {exc}); its cell "
+                 f"{' '.join(map(str, key))} is recomputed.")
+            path.unlink()
+            broken.add(key)
+    return broken
 
 
 def write_summaries(out_dir, frame, config, echo=print):
@@ -274,27 +432,46 @@ def _parallel_results(tasks, n_jobs):
 
 
 def _store(out_dir, results, result):
-    results.append(result.rows)
+    """Write a finished cell: examples and model first (each to a temporary file, then
+    renamed), its rows last, so a kill at any moment leaves either a whole cell or
+    rows-less files that the rerun overwrites -- never a finished cell with a torn model.
+    """
     method, mechanism, rate, _ = result.key
     stem = f"{method}__{mechanism}__{rate:g}"
     if result.examples:
         folder = out_dir / "examples"
         folder.mkdir(exist_ok=True)
-        np.savez_compressed(folder / f"{stem}.npz", **result.examples)
+        _atomic_write(folder / f"{stem}.npz",
+                      lambda f: np.savez_compressed(f, **result.examples))
     if result.model is not None:
         folder = out_dir / "models"
         folder.mkdir(exist_ok=True)
-        joblib.dump(result.model, folder / f"{stem}.joblib")
+        _atomic_write(folder / f"{stem}.joblib", lambda f: joblib.dump(result.model, f))
+    results.append(result.rows)
+
+
+def _atomic_write(path, write):
+    """Call ``write(file object)`` on a temporary file next to ``path``, flush it to disk,
+    then rename it to ``path`` (a rename within a folder is atomic)."""
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _save_examples_source(out_dir, data, config):
     if config["n_examples"]:
         folder = out_dir / "examples"
         folder.mkdir(exist_ok=True)
-        np.savez_compressed(
-            folder / "clean.npz", clean=data["X_test"][: config["n_examples"]],
+        _atomic_write(folder / "clean.npz", lambda f: np.savez_compressed(
+            f, clean=data["X_test"][: config["n_examples"]],
             image_shape=np.asarray(data["image_shape"]),
-        )
+        ))
 
 
 def _record_config(path, config, methods_with_results):

@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from ._methods import import_estimator
+from ._methods import import_feature_callable
 
 
 def _identity(X):
@@ -27,7 +27,7 @@ def fid_features(config):
     if features == "pixels":
         return _identity
     if isinstance(features, str) and ":" in features:
-        return import_estimator(features)
+        return import_feature_callable(features)
     return features
 
 

@@ -12,7 +12,7 @@ releases; a third-party imputer should derive from scikit-learn's
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils._compat import _fit_context, validate_data
 from ..utils._validation import check_unit_interval, resolve_image_shape
@@ -22,11 +22,13 @@ class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Base class for the package's imputers (NaN marks a missing entry); private.
 
     ``transform`` returns a new float array (float32 input stays float32, anything
-    else becomes float64) whose observed entries are bit-identical to the input and
+    else -- float16 included, as in scikit-learn's PCA or KMeans -- becomes float64)
+    whose observed entries are bit-identical to the input and
     whose missing entries are filled; the input is never modified.  Rows without a
     missing entry are returned as they are, without calling the model.  Columns that
     are entirely missing at ``fit`` are kept (images need their shape) and imputed by
-    each algorithm's own rule.
+    each algorithm's own rule.  Missing entries are NaN; in object-dtype input (a
+    DataFrame or array of Python objects) ``None`` and ``pd.NA`` also mean missing.
     """
 
     _parameter_constraints: dict = {}
@@ -36,14 +38,18 @@ class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     _requires_unit_interval = False
 
     def _validate_input(self, X, *, reset):
+        X = _object_missing_to_nan(X)
         X = validate_data(
             self,
             X,
             reset=reset,
-            dtype=FLOAT_DTYPES,
+            # float16 is upcast: sums over many rows overflow its range (max 65504).
+            dtype=(np.float64, np.float32),
             ensure_all_finite="allow-nan",
             copy=True,
         )
+        if not X.flags.writeable:  # pandas' nullable dtypes can come back read-only
+            X = X.copy()
         if self._requires_unit_interval:
             check_unit_interval(X, type(self).__name__)
         return X, np.isnan(X)
@@ -106,3 +112,18 @@ class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _object_missing_to_nan(X):
+    """``pd.NA`` and ``None`` in object-dtype input -> NaN (NumPy's float conversion
+    rejects ``pd.NA``); other input is returned as it is, without a copy."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(X, "isna"):  # a DataFrame
+        if any(dtype == object for dtype in np.atleast_1d(dtypes)):
+            X = X.astype(object).where(~X.isna(), np.nan)
+        return X
+    if isinstance(X, np.ndarray) and X.dtype == object:
+        import pandas as pd
+
+        return np.where(pd.isna(X), np.nan, X)
+    return X

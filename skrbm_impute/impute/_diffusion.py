@@ -27,7 +27,7 @@ class DiffusionInpaintImputer(BaseImputer):
     n_iter : int, default=200
         Number of Jacobi steps (fixed, no convergence test).
     init : float or "image-mean", default=0.0
-        Starting value of the missing pixels; ``"image-mean"`` uses the mean of each
+        Starting value of the missing pixels (a finite number); ``"image-mean"`` uses the mean of each
         image's observed pixels (0 for an image with none).  With 200 steps large
         holes are not converged, so the start shows in the result.
     mode : {"nearest", "reflect", "mirror", "wrap", "constant"}, default="nearest"
@@ -65,7 +65,7 @@ class DiffusionInpaintImputer(BaseImputer):
     _parameter_constraints: dict = {
         "kernel": [Interval(Integral, 1, 2, closed="both")],
         "n_iter": [Interval(Integral, 0, None, closed="left")],
-        "init": [Real, StrOptions({"image-mean"})],
+        "init": [Interval(Real, None, None, closed="neither"), StrOptions({"image-mean"})],
         "mode": [StrOptions(set(BORDER_MODES))],
         "image_shape": [tuple, list, None],
     }

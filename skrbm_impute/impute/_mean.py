@@ -4,6 +4,7 @@ from numbers import Real
 
 import numpy as np
 
+from ..utils._compat import Interval
 from ._base import BaseImputer
 
 
@@ -26,7 +27,8 @@ class MeanImputer(BaseImputer):
     Parameters
     ----------
     fill_value : float, default=0.0
-        Value for features with no observed entry during ``fit``.
+        Value for features with no observed entry during ``fit``; must be finite
+        (NaN would come back as a "filled" entry).
 
     Attributes
     ----------
@@ -48,7 +50,8 @@ class MeanImputer(BaseImputer):
            [0.5, 0.7]])
     """
 
-    _parameter_constraints: dict = {"fill_value": [Real]}
+    # closed="neither" on an unbounded interval: every finite real, never NaN or inf.
+    _parameter_constraints: dict = {"fill_value": [Interval(Real, None, None, closed="neither")]}
 
     def __init__(self, *, fill_value=0.0):
         self.fill_value = fill_value

@@ -127,6 +127,14 @@ class MisGANImputer(BaseImputer):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit`` (only when ``X`` has string column names).
 
+    Raises
+    ------
+    FloatingPointError
+        From ``fit`` when a weight of any network becomes non-finite (the message
+        names the network, the epoch and the learning rates; smaller learning rates
+        help), and from ``transform`` should the imputer's output overflow: NaN is
+        never returned.
+
     Notes
     -----
     As in the authors' evaluation, one noise image ``omega ~ U(0, 1)`` is drawn per
@@ -281,7 +289,7 @@ class MisGANImputer(BaseImputer):
             from tqdm.auto import tqdm
 
             epochs = tqdm(epochs, desc="MisGAN", unit="epoch")
-        for _ in epochs:
+        for epoch in epochs:
             order = torch.randperm(n_samples, generator=generator, device=self.device_)
             for batch in order[: n_batches * batch_size].view(n_batches, batch_size):
                 self.n_iter_ += 1
@@ -291,11 +299,25 @@ class MisGANImputer(BaseImputer):
                     update_generators=update_generators, **options,
                 )
                 self.n_generator_updates_ += int(update_generators)
+            self._check_finite(networks, epoch)
             if self.verbose:
                 epochs.set_postfix(
                     D_x=f"{losses['data_critic']:.3f}",
                     D_m=f"{losses['mask_critic']:.3f}",
                     D_i=f"{losses['imputer_critic']:.3f}",
+                )
+
+    def _check_finite(self, networks, epoch):
+        """Stop with a clear error once a weight is NaN or infinite (a diverged GAN
+        would otherwise fit "successfully" and impute NaN)."""
+        for name, network in networks.items():
+            if not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
+                raise FloatingPointError(
+                    f"{type(self).__name__}: training produced non-finite weights in "
+                    f"{name} in epoch {epoch + 1} of {self.n_epochs} "
+                    f"(learning_rate={self.learning_rate:g}, "
+                    f"imputer_learning_rate={self.imputer_learning_rate:g}); use smaller "
+                    "learning rates."
                 )
 
     def _to_tensors(self, X, missing):
@@ -315,6 +337,12 @@ class MisGANImputer(BaseImputer):
         if self.device_.type != "cpu":  # the fitted state stays on the CPU
             imputer = copy.deepcopy(imputer).to(self.device_)
         raw = imputer(data, observed, noise)
+        if not bool(torch.isfinite(raw).all()):
+            raise FloatingPointError(
+                f"{type(self).__name__}: the imputer network returned non-finite values "
+                "(its weights are finite but its activations overflow); refit with smaller "
+                "learning rates."
+            )
         return mask_data(data, observed, raw).cpu().numpy()
 
     def _impute(self, X, missing):

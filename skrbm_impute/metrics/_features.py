@@ -48,7 +48,13 @@ class InceptionFeatures:
     download : bool, default=True
         Allow the download of missing weights.  Offline (or with ``download=False``)
         a missing file raises ``FileNotFoundError`` naming the file and the directory
-        to put it in.
+        to put it in.  A download is checked against the SHA-256 prefix in the file
+        name (``6726825d``; pytorch-fid publishes no full digest) before it enters
+        the cache, and a mismatch raises ``RuntimeError``.  The prefix catches a
+        truncated, corrupt or wrong file; 32 bits are no proof against a deliberate
+        forgery, but the file is read with ``torch.load(weights_only=True)``, which
+        runs no code from it.  Files already in the cache or given as ``weights``
+        are the user's and are not checked.
 
     Notes
     -----
@@ -85,12 +91,22 @@ class InceptionFeatures:
 
         path = self.weights_path()
         if not path.exists() and self.weights is None and self.download:
+            prefix = _published_hash_prefix(FID_WEIGHTS_URL)
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                torch.hub.download_url_to_file(FID_WEIGHTS_URL, str(path), progress=False)
+                # torch.hub checks the SHA-256 before moving the file into place, so a
+                # corrupt or substituted download never reaches the cache.
+                torch.hub.download_url_to_file(FID_WEIGHTS_URL, str(path), progress=False,
+                                               hash_prefix=prefix)
             except (urllib.error.URLError, OSError) as exc:
                 reason = f"the download failed ({exc})"
                 raise FileNotFoundError(self._missing_message(path, reason)) from exc
+            except RuntimeError as exc:  # torch.hub's "invalid hash value"
+                raise RuntimeError(
+                    f"The download of {FID_WEIGHTS_URL} was discarded: its SHA-256 does not "
+                    f"start with {prefix}, the digest prefix its file name publishes "
+                    f"({exc}). Retry, or download the file yourself and check it."
+                ) from exc
         if not path.exists():
             reason = "download=False" if self.weights is None else "the given path does not exist"
             raise FileNotFoundError(self._missing_message(path, reason))
@@ -144,6 +160,15 @@ class InceptionFeatures:
 
 
 _INCEPTION_LOCK = threading.Lock()
+
+
+def _published_hash_prefix(url):
+    """The SHA-256 prefix in a torch hub file name (``name-<hex>.ext``), the only digest
+    pytorch-fid publishes for its weights; ``torch.hub``'s ``check_hash`` convention."""
+    match = torch.hub.HASH_REGEX.search(os.path.basename(url))
+    if match is None or not match.group(1):
+        raise ValueError(f"{url} carries no SHA-256 prefix in its file name.")
+    return match.group(1)
 
 
 def _as_images(batch, height, width, device):
