@@ -106,7 +106,7 @@ def _():
 
 @item("cell with rmse but no fid rows")
 def _():
-    from skrbm_impute.experiment import ResultsFile
+    from skrbm_impute.experiment._results import ResultsFile
 
     bench("metric")
     results = ResultsFile(HERE / "metric" / "results.csv")

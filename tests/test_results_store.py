@@ -13,7 +13,8 @@ import joblib
 import numpy as np
 import pytest
 
-from skrbm_impute.experiment import ResultsFile, read_results, run_benchmark, summarize
+from skrbm_impute.experiment import read_results, run_benchmark, summarize
+from skrbm_impute.experiment._results import ResultsFile
 from skrbm_impute.experiment import _runner
 from skrbm_impute.experiment._lock import LOCK_NAME, OutputLock, OutputLockedError
 
