@@ -42,7 +42,7 @@ DEFAULTS = {
     "pm_count_rounding": "stochastic",
     "n_train_repeats": 1,
     "n_test_repeats": 1,
-    "methods": ["mean", "diffusion", "misgan", "rbm", "lmrbm"],
+    "methods": ["mean", "diffusion", "misgan", "rbm", "rbm-bm", "lmrbm"],
     "device": "cpu",
     "n_jobs": 1,
     "verbose": False,        # the estimators' own progress bars
