@@ -163,15 +163,29 @@ def patch_missingness_mask(n_images, image_shape=(28, 28), rate=0.5, patch_size=
     else:
         tops = rng.randint(0, max(height - patch_h, 0) + 1, size=(n_images, n_max))
         lefts = rng.randint(0, max(width - patch_w, 0) + 1, size=(n_images, n_max))
-    rows = np.arange(height)[None, :]
-    cols = np.arange(width)[None, :]
-    mask = np.zeros((n_images, height, width), dtype=bool)
-    for j in range(n_max):
-        active = (counts > j)[:, None]
-        in_rows = (rows >= tops[:, j, None]) & (rows < tops[:, j, None] + patch_h) & active
-        in_cols = (cols >= lefts[:, j, None]) & (cols < lefts[:, j, None] + patch_w)
-        mask |= in_rows[:, :, None] & in_cols[:, None, :]
-    return mask.reshape(n_images, height * width)
+    return _paint_rectangles(tops, lefts, counts, patch_h, patch_w, height, width)
+
+
+def _paint_rectangles(tops, lefts, counts, patch_h, patch_w, height, width):
+    """Union of the first ``counts[i]`` rectangles of every image, clipped at the border.
+
+    Each rectangle adds +1/-1 at its four (clipped) corners of a difference image; the
+    2-D cumulative sum then counts the rectangles covering every pixel, in
+    O(n * k + n * H * W) instead of one full-image pass per rectangle.
+    """
+    n_images, n_max = tops.shape
+    active = np.arange(n_max)[None, :] < counts[:, None]
+    image = np.broadcast_to(np.arange(n_images)[:, None], tops.shape)[active]
+    top, left = np.clip(tops[active], 0, height), np.clip(lefts[active], 0, width)
+    bottom = np.clip(tops[active] + patch_h, 0, height)
+    right = np.clip(lefts[active] + patch_w, 0, width)
+    stride = (height + 1) * (width + 1)
+    corners = [(top, left, 1.0), (top, right, -1.0), (bottom, left, -1.0), (bottom, right, 1.0)]
+    index = np.concatenate([image * stride + r * (width + 1) + c for r, c, _ in corners])
+    weight = np.concatenate([np.full(len(image), w) for _, _, w in corners])
+    diff = np.bincount(index, weight, minlength=n_images * stride)
+    covered = diff.reshape(n_images, height + 1, width + 1).cumsum(1).cumsum(2)
+    return (covered[:, :height, :width] > 0.5).reshape(n_images, height * width)
 
 
 def _check_patch_size(patch_size):
