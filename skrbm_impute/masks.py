@@ -163,7 +163,15 @@ def patch_missingness_mask(n_images, image_shape=(28, 28), rate=0.5, patch_size=
     else:
         tops = rng.randint(0, max(height - patch_h, 0) + 1, size=(n_images, n_max))
         lefts = rng.randint(0, max(width - patch_w, 0) + 1, size=(n_images, n_max))
-    return _paint_rectangles(tops, lefts, counts, patch_h, patch_w, height, width)
+    mask = np.empty((n_images, height * width), dtype=bool)
+    for start in range(0, n_images, _CHUNK):  # bounded memory for 50,000-image sets
+        part = slice(start, start + _CHUNK)
+        mask[part] = _paint_rectangles(tops[part], lefts[part], counts[part],
+                                       patch_h, patch_w, height, width)
+    return mask
+
+
+_CHUNK = 2048
 
 
 def _paint_rectangles(tops, lefts, counts, patch_h, patch_w, height, width):
