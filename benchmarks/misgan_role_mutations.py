@@ -6,8 +6,10 @@ the rest of ``tests/test_misgan.py``, and prints whether each caught it.  The so
 restored after every mutation (and on any exit through Python); run it on a clean
 checkout and check ``git status`` afterwards.
 
-    OMP_NUM_THREADS=1 python benchmarks/misgan_role_mutations.py \
+    OMP_NUM_THREADS=1 python benchmarks/misgan_role_mutations.py [--new-only] \
         > benchmarks/results/misgan_role_mutations.md
+
+It first checks that the new tests pass on the unmutated code.
 """
 import pathlib
 import subprocess
@@ -42,18 +44,24 @@ mutations = {
         "data_loss = data_loss - beta * d_i(fake_data).mean()"),
 }
 new_tests = "real_and_fake or penalty_is or signs"
-print("| mutation | new role/sign tests | other MisGAN tests |")
-print("| --- | --- | --- |")
+groups = [("new tests", new_tests)]
+if "--new-only" not in sys.argv:
+    groups.append(("old tests", f"not ({new_tests})"))
+subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                "tests/test_misgan.py", "-k", new_tests], check=True,
+               capture_output=True)  # the new tests pass on the unmutated code
+print("| mutation | " + " | ".join(label for label, _ in groups) + " |")
+print("|" + " --- |" * (len(groups) + 1))
 try:
     for name, (old, new) in mutations.items():
         assert original.count(old) == 1, name
         path.write_text(original.replace(old, new))
         results = {}
-        for label, selector in (("new tests", new_tests), ("old tests", f"not ({new_tests})")):
+        for label, selector in groups:
             rc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p",
                                  "no:cacheprovider", "tests/test_misgan.py", "-k", selector],
                                 capture_output=True, text=True)
             results[label] = "FAIL (caught)" if rc.returncode else "pass (missed)"
-        print(f"| {name} | {results['new tests']} | {results['old tests']} |", flush=True)
+        print(f"| {name} | " + " | ".join(results.values()) + " |", flush=True)
 finally:
     path.write_text(original)

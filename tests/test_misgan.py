@@ -496,7 +496,8 @@ def test_critic_step_gives_each_critic_its_real_and_fake_inputs():
     # NumPy restatement of the roles (MisGAN, Li et al. 2019, and research/misgan.md):
     pairs = {
         # data critic: real f_tau(x, m) against fake f_tau(G_x(z), G_m(eps))
-        "data_critic": (observed * data + (1 - observed) * tau, M * G + (1 - M) * tau),
+        "data_critic": (observed * data + (1 - observed) * tau,
+                        np.broadcast_to(M * G + (1 - M) * tau, data.shape)),
         # mask critic: real masks against generated masks
         "mask_critic": (observed, np.broadcast_to(M, observed.shape)),
         # imputer critic: generated complete data is "real", completed data "fake"
