@@ -24,7 +24,7 @@ def baseline(images, missing, n_iter):
     kernel = diffusion_kernel(2)[None]
     current = np.where(missing, 0.0, images)
     for _ in range(n_iter):
-        current = np.where(missing, ndimage.convolve(current, kernel, mode="nearest"), images)
+        current = np.where(missing, ndimage.convolve(current, kernel, mode="constant"), images)
     return current
 
 

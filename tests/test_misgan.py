@@ -444,3 +444,126 @@ def test_conv_architecture_fits_and_imputes_28_by_28_images():
     out = est.transform(X)
     assert np.array_equal(out[~np.isnan(X)], X[~np.isnan(X)])
     assert not np.isnan(out).any()
+
+
+# --- roles and signs: which inputs each critic sees as real / fake, and the loss signs ---
+
+
+class _Constant(torch.nn.Module):
+    """A stand-in generator / imputer whose output is one learnable row, whatever the
+    noise: the update of that row is the loss gradient, known in closed form."""
+
+    def __init__(self, row):
+        super().__init__()
+        self.row = torch.nn.Parameter(torch.as_tensor(row, dtype=torch.float64).clone())
+
+    def forward(self, first, *rest):
+        return self.row.expand(first.shape[0], -1)
+
+
+class _LinearCritic(torch.nn.Module):
+    """D(x) = x @ w: the WGAN loss gradient for w is mean(fake) - mean(real)."""
+
+    def __init__(self, weight):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.as_tensor(weight, dtype=torch.float64).clone())
+
+    def forward(self, x):
+        return x @ self.w
+
+
+def _role_setup(n_pixels=6, batch=5):
+    rng = np.random.RandomState(0)
+    observed = (rng.uniform(size=(batch, n_pixels)) > 0.5).astype(float)
+    data = rng.uniform(size=(batch, n_pixels)) * observed
+    rows = {name: rng.uniform(0.1, 0.9, size=n_pixels)
+            for name in ("data_generator", "mask_generator", "imputer")}
+    weights = {name: rng.normal(size=n_pixels) for name in CRITICS}
+    networks = {name: _Constant(row) for name, row in rows.items()}
+    networks.update({name: _LinearCritic(w) for name, w in weights.items()})
+    optimizers = {name: torch.optim.SGD(net.parameters(), lr=1.0)
+                  for name, net in networks.items()}
+    return (networks, optimizers, torch.tensor(data), torch.tensor(observed), data, observed,
+            rows, weights)
+
+
+def test_critic_step_gives_each_critic_its_real_and_fake_inputs():
+    tau = 0.3
+    networks, optimizers, data_t, observed_t, data, observed, rows, weights = _role_setup()
+    losses = critic_step(networks, optimizers, data_t, observed_t, tau=tau, gp_lambda=0.0,
+                         latent_size=3, generator=torch.Generator().manual_seed(0))
+    G, M, imputed = rows["data_generator"], rows["mask_generator"], rows["imputer"]
+    # NumPy restatement of the roles (MisGAN, Li et al. 2019, and research/misgan.md):
+    pairs = {
+        # data critic: real f_tau(x, m) against fake f_tau(G_x(z), G_m(eps))
+        "data_critic": (observed * data + (1 - observed) * tau,
+                        np.broadcast_to(M * G + (1 - M) * tau, data.shape)),
+        # mask critic: real masks against generated masks
+        "mask_critic": (observed, np.broadcast_to(M, observed.shape)),
+        # imputer critic: generated complete data is "real", completed data "fake"
+        "imputer_critic": (np.broadcast_to(G, data.shape),
+                           observed * data + (1 - observed) * imputed),
+    }
+    for name, (real, fake) in pairs.items():
+        w = weights[name]
+        # the critic minimises mean D(fake) - mean D(real): SGD(lr=1) moves w by
+        # mean(real) - mean(fake), towards scoring real higher
+        np.testing.assert_allclose(networks[name].w.detach().numpy(),
+                                   w + real.mean(0) - fake.mean(0), rtol=1e-12, err_msg=name)
+        assert losses[name] == pytest.approx((fake @ w).mean() - (real @ w).mean(), rel=1e-12)
+
+
+def test_critic_step_penalty_is_added_not_subtracted():
+    # A linear critic's penalty is (|w| - 1)^2 whatever the inputs: its gradient
+    # 2 (|w| - 1) w / |w| is added to the WGAN gradient.
+    gp_lambda = 10.0
+    networks, optimizers, data_t, observed_t, data, observed, rows, weights = _role_setup()
+    without = copy.deepcopy(networks)
+    critic_step(networks, optimizers, data_t, observed_t, tau=0.0, gp_lambda=gp_lambda,
+                latent_size=3, generator=torch.Generator().manual_seed(0))
+    critic_step(without, {n: torch.optim.SGD(net.parameters(), lr=1.0)
+                          for n, net in without.items()},
+                data_t, observed_t, tau=0.0, gp_lambda=0.0,
+                latent_size=3, generator=torch.Generator().manual_seed(0))
+    for name in CRITICS:
+        w = weights[name]
+        norm = np.linalg.norm(w)
+        penalty_step = -gp_lambda * 2 * (norm - 1) * w / norm
+        np.testing.assert_allclose(
+            networks[name].w.detach().numpy() - without[name].w.detach().numpy(),
+            penalty_step, rtol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize("beta_form", ["released", "paper"])
+def test_generator_step_loss_signs_and_roles(beta_form):
+    tau, alpha, beta = 0.3, 0.1, 0.2
+    networks, optimizers, data_t, observed_t, data, observed, rows, weights = _role_setup()
+    losses = generator_step(networks, optimizers, data_t, observed_t, tau=tau, alpha=alpha,
+                            beta=beta, gamma=0.0, latent_size=3,
+                            generator=torch.Generator().manual_seed(0), beta_form=beta_form)
+    G, M, imputed = rows["data_generator"], rows["mask_generator"], rows["imputer"]
+    w_x, w_m, w_i = (weights[name] for name in CRITICS)
+    # critics are frozen during the generator step
+    for name in CRITICS:
+        np.testing.assert_array_equal(networks[name].w.detach().numpy(), weights[name])
+    # mask generator maximises D_m(G_m) + alpha D_x(f_tau(G_x, G_m)):
+    # loss -w_m.M - alpha w_x.(G M + (1 - M) tau), gradient -w_m - alpha w_x (G - tau)
+    new_M = M + w_m + alpha * w_x * (G - tau)
+    np.testing.assert_allclose(networks["mask_generator"].row.detach().numpy(), new_M,
+                               rtol=1e-12)
+    assert losses["mask_generator"] == pytest.approx(
+        -w_m @ M - alpha * w_x @ (G * M + (1 - M) * tau), rel=1e-12)
+    # data generator maximises D_x(f_tau(G_x, G_m)) (with the mask generator already
+    # updated); the paper form adds + beta D_i(G_x), which it minimises
+    step_G = w_x * new_M - (beta * w_i if beta_form == "paper" else 0.0)
+    np.testing.assert_allclose(networks["data_generator"].row.detach().numpy(), G + step_G,
+                               rtol=1e-12)
+    data_loss = -w_x @ (G * new_M + (1 - new_M) * tau)
+    if beta_form == "paper":
+        data_loss += beta * w_i @ G
+    assert losses["data_generator"] == pytest.approx(data_loss, rel=1e-12)
+    # imputer maximises D_i(m x + (1 - m) imputer): gradient -w_i (1 - m) averaged
+    np.testing.assert_allclose(networks["imputer"].row.detach().numpy(),
+                               imputed + w_i * (1 - observed).mean(0), rtol=1e-12)
+    completed = observed * data + (1 - observed) * imputed
+    assert losses["imputer"] == pytest.approx(-(completed @ w_i).mean(), rel=1e-12)
