@@ -559,11 +559,12 @@ def test_cells_are_independent_of_the_method_order():
 
 
 def test_every_method_end_to_end_with_tiny_settings(tmp_path):
-    """All five methods through the runner on 28x28 digits (MNIST LeNet FID), and a saved
-    RBM model reused by ``skrbm-impute impute --model``."""
+    """Every method (both readings of [5]) through the runner on 28x28 digits (MNIST LeNet
+    FID), and a saved RBM model reused by ``skrbm-impute impute --model``."""
     tiny_methods = {
         "misgan": {"architecture": "fc", "n_epochs": 1, "batch_size": 32, "latent_size": 8},
         "rbm": {"n_components": 16, "n_epochs": 1, "learning_rate": 0.01},
+        "rbm-bm": {"n_components": 16, "n_epochs": 1, "learning_rate": 0.01},
         "lmrbm": {"n_components": 16, "n_epochs": 1, "learning_rate": 0.01},
         "diffusion": {"n_iter": 5},
     }
@@ -573,12 +574,12 @@ def test_every_method_end_to_end_with_tiny_settings(tmp_path):
          "metrics": {"classifier_max_iter": 20}},
         tmp_path, progress=False, echo=None)
     frame = read_results(tmp_path)
-    assert run.n_computed == 10
+    assert run.n_computed == 12
     assert np.isfinite(frame["value"]).all()
     hidden = frame[frame["metric"] == "hidden_accuracy"]
-    assert set(hidden["method"]) == {"rbm", "lmrbm"}
+    assert set(hidden["method"]) == {"rbm", "rbm-bm", "lmrbm"}
     assert set(frame["method"]) == set(METHODS)
-    assert "| RMSE | Mean | Inpaint | MisGAN | RBM [5] | RBM LM |" in run.table
+    assert "| RMSE | Mean | Inpaint | MisGAN | RBM [5] | RBM [5] +b_m | RBM LM |" in run.table
     assert (tmp_path / "examples.png").stat().st_size > 1000
 
     X = np.load(tmp_path / "examples" / "clean.npz")["clean"]
