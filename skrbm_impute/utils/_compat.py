@@ -3,6 +3,7 @@
 from sklearn.base import _fit_context
 from sklearn.impute._base import _BaseImputer  # noqa: F401  (SimpleImputer, KNNImputer, ...)
 from sklearn.utils._param_validation import Interval, StrOptions, HasMethods, Hidden
+from sklearn.utils._set_output import _get_container_adapter
 from sklearn.utils.validation import validate_data
 
-__all__ = ["_fit_context", "Interval", "StrOptions", "HasMethods", "Hidden", "validate_data"]
+__all__ = ["_fit_context", "_get_container_adapter", "Interval", "StrOptions", "HasMethods", "Hidden", "validate_data"]
