@@ -69,7 +69,9 @@ def test_shipped_presets_load_and_cover_the_study():
     assert list_presets() == ["quick", "cpu", "paper"]
     for name in list_presets():
         config = load_preset(name)
-        assert config["methods"] == ["mean", "diffusion", "misgan", "rbm", "lmrbm"]
+        assert config["methods"] == ["mean", "diffusion", "misgan", "rbm", "rbm-bm", "lmrbm"]
+        # both readings of [5] train like the other RBMs of the preset
+        assert config["params"]["rbm-bm"] == config["params"]["rbm"]
         assert config["mechanisms"] == ["IM", "SO", "PM"]
     quick = load_preset("quick")
     assert quick["dataset"] == "mnist-sample" and quick["device"] == "cpu"
@@ -78,12 +80,24 @@ def test_shipped_presets_load_and_cover_the_study():
     assert (paper["n_train"], paper["n_test"]) == (50_000, 10_000)
     assert paper["rates"] == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
     assert (paper["n_train_repeats"], paper["n_test_repeats"]) == (3, 10)
-    for rbm in ("rbm", "lmrbm"):
+    for rbm in ("rbm", "rbm-bm", "lmrbm"):
         params = paper["params"][rbm]
         assert (params["n_components"], params["n_epochs"]) == (4096, 500)
         assert (params["batch_size"], params["learning_rate"]) == (128, 1e-4)
     misgan = paper["params"]["misgan"]
     assert (misgan["architecture"], misgan["n_epochs"], misgan["batch_size"]) == ("conv", 500, 64)
+
+
+def test_shipped_presets_use_the_default_pm_geometry_and_diffusion_border():
+    from skrbm_impute.experiment._runner import pm_geometry
+
+    for name in list_presets():
+        config = load_preset(name)
+        np.testing.assert_array_equal(
+            make_mask("PM", 20, (28, 28), 0.6, random_state=0, **pm_geometry(config)),
+            make_mask("PM", 20, (28, 28), 0.6, random_state=0))
+        assert "mode" not in config["params"]["diffusion"]
+    assert pm_geometry(load_preset("quick", {"pm_patch_size": 6}))["patch_size"] == (6, 6)
 
 
 def test_preset_files_dicts_and_overrides(tmp_path):
@@ -107,6 +121,9 @@ def test_preset_files_dicts_and_overrides(tmp_path):
     ({"mechanisms": ["XX"]}, "Unknown mechanism"),
     ({"n_test_repeats": 0}, "n_test_repeats must be a positive integer"),
     ({"metrics": {"fid": 1}}, "Unknown metrics setting"),
+    ({"pm_patch_size": [0, 4]}, "pm_patch_size"),
+    ({"pm_placement": "centre"}, "pm_placement"),
+    ({"pm_count_rounding": "up"}, "pm_count_rounding"),
 ])
 def test_bad_presets_are_named(overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -136,7 +153,24 @@ def test_make_imputer_passes_only_accepted_runner_settings():
         make_imputer("nope")
     with pytest.raises(ImportError, match="no attribute"):
         make_imputer("x", {"estimator": "sklearn.impute:Nope"})
-    assert set(METHODS) == {"mean", "diffusion", "misgan", "rbm", "lmrbm"}
+    assert set(METHODS) == {"mean", "diffusion", "misgan", "rbm", "rbm-bm", "lmrbm"}
+
+
+def test_both_readings_of_ref_5_are_methods():
+    settings = {"n_components": 8, "n_epochs": 2}
+    no_bm = make_imputer("rbm", settings)
+    with_bm = make_imputer("rbm-bm", settings)
+    lm = make_imputer("lmrbm", settings)
+    assert type(no_bm).__name__ == "MaskedRBMImputer"
+    assert type(with_bm).__name__ == "LMRBMImputer" and with_bm.gradient_correction is False
+    assert type(lm).__name__ == "LMRBMImputer" and lm.gradient_correction is True
+    assert with_bm.n_components == 8 and METHODS["rbm-bm"].defaults == {
+        "gradient_correction": False}
+    # the same masked data give three different models
+    X = apply_mask(np.random.RandomState(0).random_sample((40, 16)),
+                   make_mask("IM", 40, (4, 4), 0.5, random_state=0))
+    outs = [m.set_params(random_state=0).fit(X).transform(X) for m in (no_bm, with_bm, lm)]
+    assert not np.allclose(outs[0], outs[1]) and not np.allclose(outs[1], outs[2])
 
 
 # --- runner ------------------------------------------------------------------------
@@ -344,6 +378,41 @@ def test_summaries_and_ratios_against_numpy():
     expected = (wide["lmrbm"] / wide["mean"]).xs("rmse", level="metric")
     assert ratios.loc[("lmrbm", "rmse"), "mean"] == pytest.approx(expected.mean())
     assert ratios.loc[("mean", "rmse"), "mean"] == 1.0
+
+
+def test_paper_comparison_has_both_readings_of_ref_5():
+    frame = _synthetic_frame()
+    extra = frame[frame.method == "rbm"].assign(method="rbm-bm")
+    extra["value"] *= 1.5  # far from the paper's [5] ratios (0.89 RMSE, 0.46 FID)
+    frame = pd.concat([frame, extra])
+    text = compare_with_paper(frame)
+    assert "| cell | Mean | MisGAN | RBM [5] | RBM [5] +b_m | RBM LM |" in text
+    assert "| LM-RBM RMSE < RBM [5] +b_m | I.M. 0.9 |" in text
+
+    def ratio(method, metric):  # mean over repeats of method / Mean on the same masks
+        part = frame[frame.metric == metric].pivot_table(
+            index="test_repeat", columns="method", values="value")
+        return float((part[method] / part["mean"]).mean())
+
+    paper_5 = {"rmse": .228 / .257, "fid": 53 / 115}  # Table 1, I.M. 0.9, [5] / Mean
+    paper_lm = {"rmse": .222 / .257, "fid": 46 / 115}
+    for metric in ("rmse", "fid"):
+        # both readings face the paper's [5] column
+        row = next(line for line in text.splitlines()
+                   if line.startswith("| I.M. 0.9") and f"/ {paper_5[metric]:.2f} | " in line)
+        cells = row.split("|")  # "", cell, Mean, MisGAN, RBM [5], RBM [5] +b_m, RBM LM, ""
+        assert cells[4].strip() == f"{ratio('rbm', metric):.2f} ± 0.00 / {paper_5[metric]:.2f}"
+        assert cells[5].strip().startswith(f"{ratio('rbm-bm', metric):.2f} ± ")
+        assert cells[5].strip().endswith(f"/ {paper_5[metric]:.2f}")
+        gaps = [abs(ratio(m, metric) - paper_5[metric]) for m in ("rbm", "rbm-bm")]
+        assert (f"| {metric.upper()} ratio to Mean | {gaps[0]:.3f} | {gaps[1]:.3f} | 1 |"
+                in text)
+        gaps = [abs(ratio("lmrbm", metric) / ratio(m, metric) - paper_lm[metric] / paper_5[metric])
+                for m in ("rbm", "rbm-bm")]
+        assert (f"| {metric.upper()} LM-RBM / [5] | {gaps[0]:.3f} | {gaps[1]:.3f} | 1 |"
+                in text)
+    assert "most resembles `rbm` (closer on 3 of 4 measures)" in text
+    assert "Which reading" not in compare_with_paper(_synthetic_frame())
 
 
 def test_paper_comparison_reports_ratios_and_orderings():

@@ -7,7 +7,7 @@ method by giving ``estimator = "package.module:Class"`` in the method's settings
 
 import importlib
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -20,18 +20,28 @@ class Method:
         ``"module:Class"`` of a scikit-learn transformer that imputes NaN entries.
     label : str
         The name used in tables and figures (the paper's column header).
+    defaults : dict
+        Estimator parameters that define the method (a preset's settings override them).
     """
 
     estimator: str
     label: str
+    defaults: dict = field(default_factory=dict)
 
 
-#: The paper's five methods, in the paper's column order.
+#: The paper's five methods, in the paper's column order, plus the second reading of
+#: ref [5].  The paper describes [5] two ways: "the main difference ... is the extra
+#: term sigma(b_m)^T W_m h" (no b_m at all: ``rbm``, :class:`MaskedRBMImputer`, the
+#: missing units are simply absent) and "obtained by omitting lines 8 and 9 from
+#: Algorithm 1" (``rbm-bm``: LM-RBM's sampling, so the missing units still enter the
+#: hidden inputs at sigma(b), but without the gradient correction).
 METHODS = {
     "mean": Method("skrbm_impute.impute:MeanImputer", "Mean"),
     "diffusion": Method("skrbm_impute.impute:DiffusionInpaintImputer", "Inpaint"),
     "misgan": Method("skrbm_impute:MisGANImputer", "MisGAN"),
     "rbm": Method("skrbm_impute:MaskedRBMImputer", "RBM [5]"),
+    "rbm-bm": Method("skrbm_impute:LMRBMImputer", "RBM [5] +b_m",
+                     {"gradient_correction": False}),
     "lmrbm": Method("skrbm_impute:LMRBMImputer", "RBM LM"),
 }
 
@@ -70,8 +80,10 @@ def make_imputer(name, params=None, **runner_settings):
     name : str
         A key of :data:`METHODS`, or any name whose ``params`` give ``estimator``.
     params : dict, optional
-        The method's settings table from the preset: estimator parameters, plus the
-        optional keys ``estimator`` (``"module:Class"``) and ``label``.
+        The method's settings table from the preset: estimator parameters (over the
+        registry method's ``defaults``), plus the optional keys ``estimator``
+        (``"module:Class"``, which replaces the registry entry and its defaults) and
+        ``label``.
     **runner_settings
         ``image_shape``, ``device``, ``random_state``, ``verbose``: each is passed
         only to an estimator that has a parameter of that name and only when the
@@ -92,6 +104,7 @@ def make_imputer(name, params=None, **runner_settings):
                 "settings an 'estimator = \"module:Class\"' entry."
             )
         path = METHODS[name].estimator
+        params = {**METHODS[name].defaults, **params}
     cls = import_estimator(path)
     accepted = set(inspect.signature(cls).parameters)
     unknown = set(params) - accepted
