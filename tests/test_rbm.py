@@ -351,7 +351,7 @@ ESTIMATORS = [MaskedRBMImputer, LMRBMImputer]
 @pytest.mark.parametrize("rank", [None, "auto"])
 def test_learns_better_than_mean_on_digits(cls, rank):
     X, X_missing = masked_digits()
-    model = cls(n_components=64, n_epochs=30, learning_rate=1e-2, rank=rank, random_state=0)
+    model = cls(n_components=64, n_epochs=30, learning_rate=1e-3, rank=rank, random_state=0)
     imputed = model.fit_transform(X_missing)
     holes = np.isnan(X_missing)
     mean_imputed = MeanImputer().fit_transform(X_missing)
@@ -424,7 +424,7 @@ def test_lm_and_masked_differ_and_ablations_are_reachable():
 
 def test_bfloat16_training_learns():
     X, X_missing = masked_digits()
-    model = LMRBMImputer(n_components=64, n_epochs=30, learning_rate=1e-2, rank=None,
+    model = LMRBMImputer(n_components=64, n_epochs=30, learning_rate=1e-3, rank=None,
                          matmul_dtype="bfloat16", random_state=0)
     imputed = model.fit_transform(X_missing)
     holes = np.isnan(X_missing)
@@ -497,9 +497,9 @@ def test_stable_learning_rate_gives_no_warning_and_keeps_the_rate():
     _, X_missing = masked_digits()
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        model = LMRBMImputer(n_components=16, n_epochs=3, learning_rate=1e-2,
+        model = LMRBMImputer(n_components=16, n_epochs=3, learning_rate=1e-3,
                              random_state=0).fit(X_missing)
-    assert model.learning_rate_ == 1e-2
+    assert model.learning_rate_ == 1e-3
 
 
 def test_training_that_always_diverges_raises(monkeypatch):
@@ -521,6 +521,7 @@ def test_without_aids_the_fit_is_the_plain_algorithm_1_loop():
     _, X_missing = masked_digits()
     X_missing = X_missing[:300]
     model = LMRBMImputer(n_components=12, n_epochs=3, batch_size=50, learning_rate=5e-3,
+                         momentum=0.0, learning_rate_schedule="constant",
                          random_state=4).fit(X_missing)
     missing = np.isnan(X_missing)
     generator = torch.Generator().manual_seed(check_random_seed(4))
@@ -569,7 +570,8 @@ def test_learning_rate_schedule_and_momentum_warmup(monkeypatch):
 def test_momentum_learns_and_differs_from_the_plain_step(cls):
     X, X_missing = masked_digits()
     kw = dict(n_components=64, n_epochs=15, random_state=0)
-    plain = cls(learning_rate=1e-2, **kw)
+    plain = cls(learning_rate=1e-2, momentum=0.0, learning_rate_schedule="constant", **kw)
+    kw["learning_rate_schedule"] = "constant"
     with_momentum = cls(learning_rate=1e-3, momentum=0.9, weight_decay=1e-4, **kw)
     assert mean_rmse_ratio(with_momentum, X, X_missing) < 0.9
     assert not np.allclose(plain.fit(X_missing).components_, with_momentum.components_)
@@ -621,7 +623,7 @@ def test_transform_hidden_follows_set_output(cls):
 def test_learned_visible_factor_is_stable_and_learns(cls):
     """Both factors learn (ref [5]) with the scaled factor steps, without a back-off."""
     X, X_missing = masked_digits()
-    kw = dict(n_components=64, n_epochs=30, rank="auto", learning_rate=1e-2, random_state=0)
+    kw = dict(n_components=64, n_epochs=30, rank="auto", learning_rate=1e-3, random_state=0)
     model = cls(**kw)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
