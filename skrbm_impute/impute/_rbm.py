@@ -26,6 +26,9 @@ from ._mean import observed_mean
 #: training stays near 1 in its first batches (single-batch transients up to ~3 at large
 #: rates) and falls below it.
 _EPOCH_RATIO, _CHUNK_RATIO = 1.5, 3.0
+#: The yardstick's floor (an RMSE of 0.1), for data the initial model already fits
+#: (constant columns): saturated 0/1 reconstructions of [0, 1] data exceed it by far.
+_MIN_INITIAL_ERROR = 0.01
 #: ... and an epoch after which the mean hidden probability of ``_ACTIVITY_ROWS`` rows
 #: is below ``_MIN_ACTIVITY`` (or above 1 minus it) has collapsed the hidden layer, the
 #: other face of a too large rate (healthy RBMs on MNIST: 0.05-0.5; collapsed: 0.002).
@@ -151,9 +154,9 @@ class _BaseRBMImputer(BaseImputer):
         # The guard's yardstick: the squared error of the initial reconstruction
         # (every unit at its observed mean) per observed entry.
         observed_t = 1.0 - missing_t
-        initial_error = float(
+        initial_error = max(float(
             (torch.square(v_obs - torch.sigmoid(visible_bias)) * observed_t).sum()
-        ) / max(float(observed_t.sum()), 1.0)
+        ) / max(float(observed_t.sum()), 1.0), _MIN_INITIAL_ERROR)
         observed_per_row = observed_t.sum(1)
 
         n_batches = -(-n_samples // self.batch_size)
