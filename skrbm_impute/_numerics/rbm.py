@@ -85,13 +85,16 @@ def hidden_probabilities(v_obs, missing, visible_bias, weights, hidden_bias, *, 
 
 
 def _bernoulli(probabilities, generator, uniform):
+    """``[u < p]`` as 0./1. in ``p``'s dtype, ``u`` uniform (drawn, or given)."""
     if uniform is None:
-        uniform = torch.rand(
+        # Compared in place: one pass over the fresh uniforms, no boolean temporary
+        # and no cast (the same values as ``(u < p).to(dtype)``).
+        return torch.rand(
             probabilities.shape,
             generator=generator,
             device=probabilities.device,
             dtype=probabilities.dtype,
-        )
+        ).lt_(probabilities)
     return (uniform < probabilities).to(probabilities.dtype)
 
 
@@ -245,7 +248,7 @@ def cd1_step(
     # Line 4: v' ~ P(v | h) under E; only v'_o enters the updates.
     h_b = times_b_t(h) if factored else h
     p_v = torch.sigmoid(_affine(h_b, (w_c[0] if factored else w_c).T, visible_bias))
-    v_neg = _bernoulli(p_v, generator, u_v) * observed
+    v_neg = _bernoulli(p_v, generator, u_v).mul_(observed)
     # Line 5: h' ~ P(h | v'_o) under Ê_o.
     x_neg = v_neg if b_m is None else v_neg + b_m
     h2 = _bernoulli(torch.sigmoid(hidden_pre(x_neg)), generator, u_h2)
@@ -263,7 +266,8 @@ def cd1_step(
     else:
         x_pos, x_neg = v_obs, v_neg
     stacked_x = torch.cat([x_pos, x_neg])
-    stacked_h = torch.cat([h, -h2])
+    stacked_h = torch.cat([h, h2])
+    stacked_h[h.shape[0]:].neg_()  # [h; -h'] without a temporary -h'
 
     params = [*(weights if factored else (weights,)), visible_bias, hidden_bias]
     if velocity is None:
