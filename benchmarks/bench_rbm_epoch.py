@@ -139,7 +139,9 @@ def main():
 
     for matmul_dtype in args.dtypes:
         model = LMRBMImputer(n_components=N_HIDDEN, n_epochs=1, batch_size=BATCH,
-                             learning_rate=1e-4, rank=None, matmul_dtype=matmul_dtype,
+                             learning_rate=1e-4, momentum=0.0,  # Algorithm 1's plain step
+                             learning_rate_schedule="constant", rank=None,
+                             matmul_dtype=matmul_dtype,
                              n_threads=n_threads, device=args.device, random_state=0)
         model.fit(X_missing[:256])  # warm-up (allocator, kernels)
         products = minimal_products(n, device, getattr(torch, matmul_dtype))
