@@ -71,6 +71,7 @@ def test_shipped_presets_load_and_cover_the_study():
         assert config["methods"] == ["mean", "diffusion", "misgan", "rbm", "rbm-bm", "lmrbm"]
         # both readings of [5] train like the other RBMs of the preset
         assert config["params"]["rbm-bm"] == config["params"]["rbm"]
+        assert config["params"]["lmrbm"] == config["params"]["rbm"]  # LM vs [5]: same settings
         assert config["mechanisms"] == ["IM", "SO", "PM"]
     quick = load_preset("quick")
     assert quick["dataset"] == "mnist-sample" and quick["device"] == "cpu"
@@ -83,6 +84,8 @@ def test_shipped_presets_load_and_cover_the_study():
         params = paper["params"][rbm]
         assert (params["n_components"], params["n_epochs"]) == (4096, 500)
         assert (params["batch_size"], params["learning_rate"]) == (128, 1e-4)
+        # the paper's plain step, whatever the estimators' defaults
+        assert (params["momentum"], params["learning_rate_schedule"]) == (0.0, "constant")
     misgan = paper["params"]["misgan"]
     assert (misgan["architecture"], misgan["n_epochs"], misgan["batch_size"]) == ("conv", 500, 64)
 

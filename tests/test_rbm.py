@@ -1,14 +1,17 @@
 """RBM imputers: the torch core against plain NumPy references, and the estimators."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 
 from skrbm_impute import LMRBMImputer, MaskedRBMImputer, MeanImputer
 from skrbm_impute._numerics import rbm as core
+from skrbm_impute.impute._mean import observed_mean
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -127,16 +130,12 @@ def test_factorised_step_is_chain_rule_of_full_step(variant):
     np.testing.assert_allclose(b_fac, b_full, atol=1e-12)
     np.testing.assert_allclose(c_fac, c_full, atol=1e-12)
 
-    # The preconditioned (damped ScaledGD) factor steps the estimators use.
-    P_A, P_B = (p.numpy() for p in core.factor_preconditioners(t64(A), t64(B), 0.1))
-    np.testing.assert_allclose(P_A, np.linalg.inv(A.T @ A + 0.1 * np.eye(3)), atol=1e-10)
-    np.testing.assert_allclose(P_B, np.linalg.inv(B @ B.T + 0.1 * np.eye(3)), atol=1e-10)
+    # Scaled factor steps (the estimators' 1 / (σ_max(other)² + δ)).
     b_t, c_t, A_t, B_t = t64(b), t64(c), t64(A), t64(B)
     core.cd1_step(t64(V), t64(M), b_t, (A_t, B_t), c_t, learning_rate=0.05,
-                  uniforms=tuple(t64(u) for u in uniforms),
-                  factor_preconditioners=(t64(P_A), t64(P_B)), **flags)
-    np.testing.assert_allclose(A_t.numpy() - A, delta_W @ B.T @ P_B, atol=1e-12)
-    np.testing.assert_allclose(B_t.numpy() - B, P_A @ A.T @ delta_W, atol=1e-12)
+                  uniforms=tuple(t64(u) for u in uniforms), factor_rates=(0.25, 0.5), **flags)
+    np.testing.assert_allclose(A_t.numpy() - A, 0.25 * delta_W @ B.T, atol=1e-12)
+    np.testing.assert_allclose(B_t.numpy() - B, 0.5 * A.T @ delta_W, atol=1e-12)
 
     # A held fixed: only B moves, by Aᵀ ΔW.
     b_t, c_t, A_t, B_t = t64(b), t64(c), t64(A), t64(B)
@@ -162,6 +161,16 @@ def test_bfloat16_products_approximate_float32():
     exact, rounded = results
     # A draw may flip where a uniform sits within bf16 rounding of its probability.
     assert np.abs(rounded - exact).mean() < 0.05 * np.abs(exact).mean()
+
+
+def test_spectral_norm_squared_power_iteration():
+    rng = np.random.RandomState(3)
+    B = rng.normal(size=(6, 9))
+    vector = torch.ones(9, dtype=torch.float64) / 3.0
+    for _ in range(25):
+        estimate = core.spectral_norm_squared(t64(B), vector)
+    np.testing.assert_allclose(float(estimate), np.linalg.norm(B, 2) ** 2, rtol=1e-8)
+    np.testing.assert_allclose(float(torch.linalg.vector_norm(vector)), 1.0, rtol=1e-12)
 
 
 def test_init_parameters_copies_the_basis():
@@ -214,14 +223,81 @@ def test_impute_and_hidden_probabilities_match_formulas():
     p_h = core.hidden_probabilities(t64(V), t64(M), t64(b), t64(W), t64(c), marginal=True)
     expected_h = sigmoid((V + sigmoid(b) * M) @ W + c)
     np.testing.assert_allclose(p_h.numpy(), expected_h, rtol=1e-12)
-    v_hat = core.impute(t64(V), t64(M), t64(b), t64(W), t64(c), marginal=True)
-    np.testing.assert_allclose(v_hat.numpy(), sigmoid(expected_h @ W.T + b), rtol=1e-12)
     p_h5 = core.hidden_probabilities(t64(V), t64(M), t64(b), t64(W), t64(c), marginal=False)
     np.testing.assert_allclose(p_h5.numpy(), sigmoid(V @ W + c), rtol=1e-12)
-    g = torch.Generator().manual_seed(0)
-    sampled = core.impute(t64(V), t64(M), t64(b), t64(W), t64(c), marginal=True, sample=True,
-                          generator=g).numpy()
-    assert set(np.unique(sampled)) <= {0.0, 1.0}
+
+
+def reference_impute(V, M, b, c, W, mode, u_h, u_v, marginal):
+    """The three imputation modes written out per sample with plain NumPy."""
+    out = np.empty_like(V)
+    for i in range(V.shape[0]):
+        b_m = sigmoid(b) * M[i] if marginal else 0.0
+        p_h = sigmoid((V[i] * (1 - M[i]) + b_m) @ W + c)
+        h = p_h if mode == "mean-field" else (u_h[i] < p_h).astype(float)
+        p_v = sigmoid(W @ h + b)
+        out[i] = (u_v[i] < p_v).astype(float) if mode == "sample" else p_v
+    return out
+
+
+@pytest.mark.parametrize("mode", core.IMPUTATION_MODES)
+@pytest.mark.parametrize("marginal", [True, False], ids=["LM", "[5]"])
+def test_imputation_modes_match_numpy(mode, marginal):
+    V, M, b, c, W, (u_h, u_v, _), _ = tiny_problem(7)
+    expected = reference_impute(V, M, b, c, W, mode, u_h, u_v, marginal)
+    got = core.impute(t64(V), t64(M), t64(b), t64(W), t64(c), marginal=marginal, mode=mode,
+                      uniforms=(t64(u_h), t64(u_v))).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    if mode == "sample":
+        assert set(np.unique(got)) == {0.0, 1.0}
+    else:
+        assert ((got > 0) & (got < 1)).all()
+    # Through the factors W = A B the same formulas hold.
+    A, B = np.linalg.qr(W)[0], np.linalg.qr(W)[1]
+    got_factored = core.impute(t64(V), t64(M), t64(b), (t64(A), t64(B)), t64(c),
+                               marginal=marginal, mode=mode,
+                               uniforms=(t64(u_h), t64(u_v))).numpy()
+    np.testing.assert_allclose(got_factored, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_imputation_mode_is_validated():
+    V, M, b, c, W, _, _ = tiny_problem(7)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        core.impute(t64(V), t64(M), t64(b), t64(W), t64(c), marginal=True, mode="gibbs")
+
+
+def reference_momentum_steps(V, M, b, c, W, lr, uniform_list, momentum, decay, lam):
+    """Hinton's momentum and weight cost around Algorithm 1's step, in NumPy:
+    u <- momentum u + lr (Δθ - decay W), θ <- θ + u (no decay on the biases)."""
+    u_b, u_c, u_W = np.zeros_like(b), np.zeros_like(c), np.zeros_like(W)
+    for uniforms in uniform_list:
+        b1, c1, W1 = reference_cd1(V, M, b, c, W, lr, uniforms, marginal=True,
+                                   correction=True, lam=lam)
+        u_b = momentum * u_b + (b1 - b)
+        u_c = momentum * u_c + (c1 - c)
+        u_W = momentum * u_W + (W1 - W) - lr * decay * W
+        b, c, W = b + u_b, c + u_c, W + u_W
+    return b, c, W
+
+
+@pytest.mark.parametrize("momentum, decay", [(0.9, 0.0), (0.5, 0.1), (0.0, 0.1)])
+def test_momentum_and_weight_decay_match_numpy(momentum, decay):
+    V, M, b, c, W, uniforms, lam = tiny_problem(11)
+    rng = np.random.RandomState(12)
+    uniform_list = [uniforms] + [tuple(rng.rand(*u.shape) for u in uniforms) for _ in range(2)]
+    expected = reference_momentum_steps(V, M, b, c, W, 0.05, uniform_list, momentum, decay,
+                                        lam)
+    b_t, c_t, w_t = t64(b), t64(c), t64(W)
+    velocity = [torch.zeros_like(t) for t in (w_t, b_t, c_t)] if momentum else None
+    for u in uniform_list:
+        core.cd1_step(t64(V), t64(M), b_t, w_t, c_t, learning_rate=0.05, marginal=True,
+                      gradient_correction=True, observation_prob=t64(lam), momentum=momentum,
+                      velocity=velocity, weight_decay=decay,
+                      uniforms=tuple(t64(x) for x in u))
+    for g, e in zip((b_t, c_t, w_t), expected):
+        np.testing.assert_allclose(g.numpy(), e, rtol=1e-12, atol=1e-12)
+    # The aids changed the trajectory (the test would not notice a dropped velocity).
+    plain = reference_momentum_steps(V, M, b, c, W, 0.05, uniform_list, 0.0, 0.0, lam)
+    assert np.abs(plain[2] - expected[2]).max() > 1e-4
 
 
 def test_principal_directions_are_leading_singular_vectors():
@@ -230,6 +306,32 @@ def test_principal_directions_are_leading_singular_vectors():
     np.testing.assert_allclose(basis.T @ basis, np.eye(3), atol=1e-12)
     _, _, vt = np.linalg.svd(x.numpy())
     np.testing.assert_allclose(np.abs(basis.T @ vt[:3].T), np.eye(3), atol=1e-8)
+
+
+def test_principal_directions_of_float32_data_are_computed_in_float64():
+    # Singular values from 1 down to 1e-5: the Gram matrix spans 10 decades, where a
+    # float32 eigendecomposition of it loses the smaller directions to rounding.
+    rng = np.random.RandomState(0)
+    u = np.linalg.qr(rng.randn(200, 20))[0]
+    v = np.linalg.qr(rng.randn(20, 20))[0]
+    x = ((u * np.logspace(0, -5, 20)) @ v.T).astype(np.float32)
+    basis = core.principal_directions(torch.from_numpy(x), 15)
+    assert basis.dtype == torch.float32
+    _, _, vt = np.linalg.svd(x.astype(np.float64))
+    overlap = np.abs(basis.numpy().astype(np.float64).T @ vt[:15].T)
+    np.testing.assert_allclose(overlap, np.eye(15), atol=1e-6)  # float32 Gram: 0.5
+
+
+def test_principal_directions_fall_back_to_svd(monkeypatch):
+    x = torch.randn(40, 6, dtype=torch.float32)
+    expected = core.principal_directions(x, 2).numpy()
+
+    def no_convergence(*args, **kwargs):
+        raise torch.linalg.LinAlgError("linalg.eigh: The algorithm failed to converge")
+
+    monkeypatch.setattr(torch.linalg, "eigh", no_convergence)
+    basis = core.principal_directions(x, 2).numpy()
+    np.testing.assert_allclose(np.abs(basis.T @ expected), np.eye(2), atol=1e-5)
 
 
 # ---------------------------------------------------------------- estimators
@@ -249,7 +351,7 @@ ESTIMATORS = [MaskedRBMImputer, LMRBMImputer]
 @pytest.mark.parametrize("rank", [None, "auto"])
 def test_learns_better_than_mean_on_digits(cls, rank):
     X, X_missing = masked_digits()
-    model = cls(n_components=64, n_epochs=30, learning_rate=1e-2, rank=rank, random_state=0)
+    model = cls(n_components=64, n_epochs=30, learning_rate=1e-3, rank=rank, random_state=0)
     imputed = model.fit_transform(X_missing)
     holes = np.isnan(X_missing)
     mean_imputed = MeanImputer().fit_transform(X_missing)
@@ -265,13 +367,14 @@ def test_learns_better_than_mean_on_digits(cls, rank):
 def test_rank_resolution():
     X, X_missing = masked_digits(rate=0.5)
     expected = int(round((~np.isnan(X_missing)).sum(axis=1).mean()))
-    model = LMRBMImputer(n_components=40, n_epochs=1, random_state=0).fit(X_missing)
+    model = LMRBMImputer(n_components=40, n_epochs=1, rank="auto", train_visible_factor=False,
+                         random_state=0).fit(X_missing)
     assert model.rank_ == expected
     assert model.visible_factor_.shape == (64, expected)
     assert model.hidden_factor_.shape == (expected, 40)
     np.testing.assert_allclose(model.components_,
                                (model.visible_factor_ @ model.hidden_factor_).T, atol=1e-6)
-    # A stays the leading principal directions of the mean-filled data; B learnt.
+    # A held fixed stays the leading principal directions of the mean-filled data.
     holes = np.isnan(X_missing)
     filled = np.where(holes, np.nanmean(X_missing, axis=0), X_missing)
     _, _, vt = np.linalg.svd(filled, full_matrices=False)
@@ -282,11 +385,11 @@ def test_rank_resolution():
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
-def test_train_visible_factor_moves_a_off_its_starting_directions(cls):
+def test_train_visible_factor_false_keeps_a_fixed(cls):
     _, X_missing = masked_digits(rate=0.5)
     params = dict(n_components=40, n_epochs=3, rank=10, learning_rate=1e-3, random_state=0)
-    fixed = cls(**params).fit(X_missing)
-    trained = cls(train_visible_factor=True, **params).fit(X_missing)
+    fixed = cls(train_visible_factor=False, **params).fit(X_missing)
+    trained = cls(**params).fit(X_missing)
     start = cls(**{**params, "n_epochs": 0}).fit(X_missing).visible_factor_
     np.testing.assert_array_equal(fixed.visible_factor_, start)
     assert np.abs(trained.visible_factor_ - start).max() > 1e-4
@@ -321,7 +424,7 @@ def test_lm_and_masked_differ_and_ablations_are_reachable():
 
 def test_bfloat16_training_learns():
     X, X_missing = masked_digits()
-    model = LMRBMImputer(n_components=64, n_epochs=30, learning_rate=1e-2, rank=None,
+    model = LMRBMImputer(n_components=64, n_epochs=30, learning_rate=1e-3, rank=None,
                          matmul_dtype="bfloat16", random_state=0)
     imputed = model.fit_transform(X_missing)
     holes = np.isnan(X_missing)
@@ -331,7 +434,7 @@ def test_bfloat16_training_learns():
             < 0.9 * np.sqrt(np.mean((mean_imputed - X)[holes] ** 2)))
 
 
-@pytest.mark.parametrize("imputation", ["mean-field", "sample"])
+@pytest.mark.parametrize("imputation", ["mean-field", "sample-hidden", "sample"])
 def test_transform_is_deterministic_and_pickles(imputation):
     X, X_missing = masked_digits()
     model = LMRBMImputer(n_components=16, n_epochs=1, imputation=imputation,
@@ -341,8 +444,11 @@ def test_transform_is_deterministic_and_pickles(imputation):
     clone = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(first, clone.transform(X_missing))
     holes = np.isnan(X_missing)
+    values = np.unique(first[holes])
     if imputation == "sample":
-        assert set(np.unique(first[holes])) <= {0.0, 1.0}
+        assert set(values) <= {0.0, 1.0}
+    else:
+        assert len(values) > 100 and ((values > 0) & (values < 1)).all()
     assert isinstance(model.components_, np.ndarray)
 
 
@@ -363,13 +469,168 @@ def test_values_outside_unit_interval_raise(cls):
         model.transform(X - 1)
 
 
+def mean_rmse_ratio(model, X, X_missing):
+    holes = np.isnan(X_missing)
+    imputed = model.fit_transform(X_missing)
+    mean_imputed = MeanImputer().fit_transform(X_missing)
+    return (np.sqrt(np.mean((imputed - X)[holes] ** 2))
+            / np.sqrt(np.mean((mean_imputed - X)[holes] ** 2)))
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize("rank", [None, "auto"])
-def test_non_finite_weights_raise_naming_the_epoch(cls, rank):
+@pytest.mark.parametrize("learning_rate", [1e3, 1e20])
+def test_too_large_learning_rate_backs_off_with_a_warning(cls, learning_rate):
+    """A learning rate that saturates the weights (finite, but garbage imputations)
+    or overflows them is divided by 10 until training is stable; the warning names
+    the rate used, and the model is then better than the Mean imputer."""
+    X, X_missing = masked_digits()
+    model = cls(n_components=32, n_epochs=10, batch_size=64, learning_rate=learning_rate,
+                random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"epoch \d+ of 10.*Pass learning_rate="):
+        ratio = mean_rmse_ratio(model, X, X_missing)
+    assert model.learning_rate_ < 1e-1
+    assert model.n_iter_ == 10
+    assert ratio < 0.9
+
+
+def test_stable_learning_rate_gives_no_warning_and_keeps_the_rate():
     _, X_missing = masked_digits()
-    model = cls(n_components=8, n_epochs=3, learning_rate=1e38, rank=rank, random_state=0)
-    with pytest.raises(FloatingPointError, match=r"epoch 1 of 3.*smaller learning_rate"):
-        model.fit(X_missing)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = LMRBMImputer(n_components=16, n_epochs=3, learning_rate=1e-3,
+                             random_state=0).fit(X_missing)
+    assert model.learning_rate_ == 1e-3
+
+
+def test_training_that_always_diverges_raises(monkeypatch):
+    import skrbm_impute.impute._rbm as rbm_module
+
+    monkeypatch.setattr(rbm_module, "_EPOCH_RATIO", 0.0)  # no epoch is ever good enough
+    _, X_missing = masked_digits()
+    model = LMRBMImputer(n_components=4, n_epochs=2, learning_rate=1e-2, random_state=0)
+    with pytest.warns(ConvergenceWarning), pytest.raises(FloatingPointError,
+                                                         match="diverged in epoch 1 of 2"):
+        model.fit(X_missing[:100])
+
+
+def test_without_aids_the_fit_is_the_plain_algorithm_1_loop():
+    """momentum=0, weight_decay=0, constant rate: the fitted weights are bit for bit
+    those of a bare loop of Algorithm 1 steps (the aids leave the plain step alone)."""
+    from skrbm_impute.utils._validation import check_random_seed
+
+    _, X_missing = masked_digits()
+    X_missing = X_missing[:300]
+    model = LMRBMImputer(n_components=12, n_epochs=3, batch_size=50, learning_rate=5e-3,
+                         momentum=0.0, learning_rate_schedule="constant",
+                         random_state=4).fit(X_missing)
+    missing = np.isnan(X_missing)
+    generator = torch.Generator().manual_seed(check_random_seed(4))
+    means = observed_mean(X_missing, missing, fill_value=0.5)
+    b, c, W = core.init_parameters(means, 12, generator=generator, dtype=torch.float32,
+                                   device="cpu")
+    v = torch.as_tensor(np.where(missing, 0.0, X_missing), dtype=torch.float32)
+    m = torch.as_tensor(missing, dtype=torch.float32)
+    lam = torch.as_tensor(1.0 - missing.mean(axis=0), dtype=torch.float32)
+    for _ in range(3):
+        order = torch.randperm(len(v), generator=generator)
+        for start in range(0, len(v), 50):
+            idx = order[start:start + 50]
+            core.cd1_step(v[idx], m[idx], b, W, c, learning_rate=5e-3, marginal=True,
+                          gradient_correction=True, observation_prob=lam,
+                          generator=generator)
+    np.testing.assert_array_equal(model.components_, W.T.numpy())
+    np.testing.assert_array_equal(model.intercept_visible_, b.numpy())
+
+
+def test_learning_rate_schedule_and_momentum_warmup(monkeypatch):
+    import skrbm_impute.impute._rbm as rbm_module
+
+    seen = []
+    step = core.cd1_step
+
+    def recording_step(*args, **kwargs):
+        seen.append((kwargs["learning_rate"], kwargs["momentum"]))
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(rbm_module.core, "cd1_step", recording_step)
+    _, X_missing = masked_digits()
+    X_missing = X_missing[:40]  # 4 updates per epoch
+    LMRBMImputer(n_components=4, n_epochs=7, batch_size=10, learning_rate=1e-2,
+                 learning_rate_schedule="linear", warmup_epochs=1, momentum=0.9,
+                 random_state=0).fit(X_missing)
+    rates, momenta = np.array(seen).T
+    n = 28
+    expected = 1e-2 * (1 - np.arange(n) / n)
+    expected[:4] *= np.arange(1, 5) / 4  # warm-up over the first epoch
+    np.testing.assert_allclose(rates, expected, rtol=1e-12)
+    np.testing.assert_array_equal(momenta, [0.5] * 20 + [0.9] * 8)  # 0.5 for 5 epochs
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_momentum_learns_and_differs_from_the_plain_step(cls):
+    X, X_missing = masked_digits()
+    kw = dict(n_components=64, n_epochs=15, random_state=0)
+    plain = cls(learning_rate=1e-2, momentum=0.0, learning_rate_schedule="constant", **kw)
+    kw["learning_rate_schedule"] = "constant"
+    with_momentum = cls(learning_rate=1e-3, momentum=0.9, weight_decay=1e-4, **kw)
+    assert mean_rmse_ratio(with_momentum, X, X_missing) < 0.9
+    assert not np.allclose(plain.fit(X_missing).components_, with_momentum.components_)
+
+
+def test_n_threads_applies_during_fit_and_is_restored(monkeypatch):
+    import skrbm_impute.impute._rbm as rbm_module
+
+    seen = []
+    step = core.cd1_step
+
+    def recording_step(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(rbm_module.core, "cd1_step", recording_step)
+    _, X_missing = masked_digits()
+    torch.set_num_threads(2)
+    model = LMRBMImputer(n_components=4, n_epochs=1, n_threads=1, random_state=0)
+    model.fit(X_missing[:100])
+    assert set(seen) == {1}
+    assert torch.get_num_threads() == 2
+    seen.clear()
+    LMRBMImputer(n_components=4, n_epochs=1, n_threads=None).fit(X_missing[:100])
+    assert set(seen) == {2}
+    # "auto": never more than torch's setting, never fewer than one.
+    assert 1 <= rbm_module._resolve_threads("auto") <= 2
+    monkeypatch.setattr(rbm_module.os, "getloadavg", lambda: (64.0, 0.0, 0.0))
+    assert rbm_module._resolve_threads("auto") == 1
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_transform_hidden_follows_set_output(cls):
+    pd = pytest.importorskip("pandas")
+    _, X_missing = masked_digits()
+    frame = pd.DataFrame(X_missing[:30], index=np.arange(100, 130))
+    model = cls(n_components=5, n_epochs=1, random_state=0).fit(frame)
+    plain = model.transform_hidden(frame)
+    assert isinstance(plain, np.ndarray)
+    model.set_output(transform="pandas")
+    hidden = model.transform_hidden(frame)
+    assert isinstance(hidden, pd.DataFrame)
+    assert list(hidden.columns) == [f"hidden{i}" for i in range(5)]
+    assert list(hidden.index) == list(frame.index)
+    np.testing.assert_array_equal(hidden.to_numpy(), plain)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_learned_visible_factor_is_stable_and_learns(cls):
+    """Both factors learn (ref [5]) with the scaled factor steps, without a back-off."""
+    X, X_missing = masked_digits()
+    kw = dict(n_components=64, n_epochs=30, rank="auto", learning_rate=1e-3, random_state=0)
+    model = cls(**kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ratio = mean_rmse_ratio(model, X, X_missing)
+    start = cls(**{**kw, "n_epochs": 0}).fit(X_missing).visible_factor_
+    assert np.abs(model.visible_factor_ - start).max() > 1e-2
+    assert ratio < 0.9
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="tests the error without CUDA")

@@ -85,33 +85,53 @@ def hidden_probabilities(v_obs, missing, visible_bias, weights, hidden_bias, *, 
 
 
 def _bernoulli(probabilities, generator, uniform):
+    """``[u < p]`` as 0./1. in ``p``'s dtype, ``u`` uniform (drawn, or given)."""
     if uniform is None:
-        uniform = torch.rand(
+        # Compared in place: one pass over the fresh uniforms, no boolean temporary
+        # and no cast (the same values as ``(u < p).to(dtype)``).
+        return torch.rand(
             probabilities.shape,
             generator=generator,
             device=probabilities.device,
             dtype=probabilities.dtype,
-        )
+        ).lt_(probabilities)
     return (uniform < probabilities).to(probabilities.dtype)
 
 
+#: The imputation modes of :func:`impute`, from the low-distortion end to the sampled one.
+IMPUTATION_MODES = ("mean-field", "sample-hidden", "sample")
+
+
 def impute(
-    v_obs, missing, visible_bias, weights, hidden_bias, *, marginal, sample=False,
-    generator=None,
+    v_obs, missing, visible_bias, weights, hidden_bias, *, marginal, mode="mean-field",
+    generator=None, uniforms=None,
 ):
     """Reconstruction ``v̂`` of every visible unit (the caller keeps the observed ones).
 
-    Hidden units are conditioned on the observed units under Ê_o, then the visible
-    layer on the hidden units under E.  ``sample=False`` (mean-field) uses the hidden
-    probabilities and returns ``sigmoid(W h + b)``; ``sample=True`` draws ``h`` and then
-    ``v̂`` as Bernoulli variables (a draw from the model, 0/1 values).
+    Hidden units are conditioned on the observed units under Ê_o (``p_h =
+    sigmoid((v ⊙ (1-m) + b_m) W + c)``), then the visible layer on the hidden units
+    under E:
+
+    - ``"mean-field"``: ``v̂ = sigmoid(W p_h + b)``, the hidden probabilities passed
+      through (one deterministic pass);
+    - ``"sample-hidden"``: ``h ~ Bernoulli(p_h)``, ``v̂ = sigmoid(W h + b)`` (the
+      paper's sentence read literally: hidden activations sampled, the visible
+      reconstruction its conditional probabilities);
+    - ``"sample"``: ``h ~ Bernoulli(p_h)``, ``v̂ ~ Bernoulli(sigmoid(W h + b))`` (a
+      0/1 draw from the model).
+
+    ``uniforms`` (testing hook): explicit ``(u_h, u_v)`` replacing the generator's
+    draws, ``h = [u_h < p_h]`` and ``v̂ = [u_v < p_v]``.
     """
+    if mode not in IMPUTATION_MODES:
+        raise ValueError(f"mode must be one of {IMPUTATION_MODES}; got {mode!r}.")
+    u_h, u_v = uniforms if uniforms is not None else (None, None)
     p_hidden = hidden_probabilities(
         v_obs, missing, visible_bias, weights, hidden_bias, marginal=marginal
     )
-    hidden = _bernoulli(p_hidden, generator, None) if sample else p_hidden
+    hidden = p_hidden if mode == "mean-field" else _bernoulli(p_hidden, generator, u_h)
     p_visible = torch.sigmoid(_times_w_t(hidden, weights) + visible_bias)
-    return _bernoulli(p_visible, generator, None) if sample else p_visible
+    return _bernoulli(p_visible, generator, u_v) if mode == "sample" else p_visible
 
 
 @torch.no_grad()
@@ -126,14 +146,26 @@ def cd1_step(
     marginal,
     gradient_correction,
     observation_prob=None,
-    factor_preconditioners=None,
-    matmul_dtype=None,
+    momentum=0.0,
+    velocity=None,
+    weight_decay=0.0,
     train_visible_factor=True,
+    factor_rates=None,
+    matmul_dtype=None,
     generator=None,
     uniforms=None,
 ):
     """One minibatch CD-1 update of Algorithm 1, applied **in place**; returns the
     batch's summed squared reconstruction error of the observed entries (a 0-d tensor).
+
+    The update ``Δθ`` is Algorithm 1's (lines 6-9, summed over the batch).  Without
+    ``velocity`` and with ``weight_decay=0`` the step is ``θ += η Δθ`` exactly as
+    printed.  The optional training aids wrap that same ``Δθ``:
+
+    - weight decay (Hinton's "weight-cost", on the weights only, not the biases):
+      ``ΔW - weight_decay · W``;
+    - momentum (Hinton's practical guide, section 9): ``u ← momentum · u + η (Δθ -
+      decay)``, then ``θ += u``, with one velocity ``u`` per parameter tensor.
 
     Parameters
     ----------
@@ -156,14 +188,24 @@ def cd1_step(
     observation_prob : tensor of shape (n_visible,) or None
         λ, each unit's observation probability in the training data; ``None``
         means λ = 1.
-    factor_preconditioners : pair of (rank, rank) tensors or None
-        Symmetric ``(P_A, P_B)`` turning the factor steps into ``ΔA = ΔW Bᵀ P_B``
-        and ``ΔB = P_A Aᵀ ΔW`` (see :func:`factor_preconditioners`); ``None`` is the
-        plain chain rule.
+    momentum : float, default=0.0
+        The velocities' decay (needs ``velocity``).
+    velocity : list of tensors or None
+        Velocities shaped like ``[*weights, b, c]`` (``weights`` is one tensor or the
+        two factors), updated in place; ``None``: no momentum.
+    weight_decay : float, default=0.0
+        L2 weight cost on ``W`` (on ``A`` and ``B`` when factorised, ``A`` only when it
+        is trained).
     train_visible_factor : bool, default=True
         False keeps ``A`` fixed (only ``B`` learns, ``ΔB = Aᵀ ΔW``): with
         orthonormal ``A`` the step of W is then exactly ``A Aᵀ ΔW``, the full-rank
         step projected onto A's column space.
+    factor_rates : pair of floats or 0-d tensors, or None
+        ``(r_A, r_B)`` scaling the factors' steps: ``ΔA = r_A ΔW Bᵀ`` and ``ΔB = r_B
+        Aᵀ ΔW``.  With ``r_A = 1 / (σ_max(B)² + δ)`` and ``r_B = 1 / (σ_max(A)² +
+        δ)`` (see :func:`spectral_norm_squared`) each factor's share of W's step
+        (``ΔA B`` and ``A ΔB``) is never larger than ``ΔW`` itself, whatever the
+        factors' sizes; the plain chain rule (``None``) grows with them and diverges.
     matmul_dtype : torch.dtype or None
         Dtype of the matrix products (e.g. ``torch.bfloat16``: about twice the
         float32 speed on CPUs with AVX512-BF16 and on GPUs); the parameters and
@@ -171,9 +213,10 @@ def cd1_step(
     generator : torch.Generator or None
         Source of the Bernoulli draws.
     uniforms : triple of tensors or None
-        Explicit uniforms ``(u_h, u_v, u_h')`` of shapes (batch, n_hidden),
-        (batch, n_visible), (batch, n_hidden) used instead of the generator:
-        ``h = [u_h < P(h=1|...)]`` etc.
+        Testing hook: explicit uniforms ``(u_h, u_v, u_h')`` of shapes (batch,
+        n_hidden), (batch, n_visible), (batch, n_hidden) used instead of the
+        generator, ``h = [u_h < P(h=1|...)]`` etc., so that a reference
+        implementation can use the very same draws.
     """
     if gradient_correction and not marginal:
         raise ValueError("gradient_correction (lines 8-9) needs marginal=True.")
@@ -205,7 +248,7 @@ def cd1_step(
     # Line 4: v' ~ P(v | h) under E; only v'_o enters the updates.
     h_b = times_b_t(h) if factored else h
     p_v = torch.sigmoid(_affine(h_b, (w_c[0] if factored else w_c).T, visible_bias))
-    v_neg = _bernoulli(p_v, generator, u_v) * observed
+    v_neg = _bernoulli(p_v, generator, u_v).mul_(observed)
     # Line 5: h' ~ P(h | v'_o) under Ê_o.
     x_neg = v_neg if b_m is None else v_neg + b_m
     h2 = _bernoulli(torch.sigmoid(hidden_pre(x_neg)), generator, u_h2)
@@ -223,33 +266,62 @@ def cd1_step(
     else:
         x_pos, x_neg = v_obs, v_neg
     stacked_x = torch.cat([x_pos, x_neg])
-    stacked_h = torch.cat([h, -h2])
+    stacked_h = torch.cat([h, h2])
+    stacked_h[h.shape[0]:].neg_()  # [h; -h'] without a temporary -h'
+
+    params = [*(weights if factored else (weights,)), visible_bias, hidden_bias]
+    if velocity is None:
+        targets = params  # the plain step: accumulated straight into the parameters
+    else:
+        for u in velocity:
+            u.mul_(momentum)
+        targets = velocity
+    decayed = (train_visible_factor, True) if factored else (True,)
+    if weight_decay:
+        for param, target, decay in zip(params, targets, decayed):
+            if decay:
+                target.add_(param, alpha=-learning_rate * weight_decay)
 
     # Line 11, accumulated in place without an n x m temporary (with float32 products).
     if factored:
-        visible_factor, hidden_factor = weights
         stacked_hb = torch.cat([h_b, -h2_b]).to(dtype)  # [h; -h'] Bᵀ
         stacked_xa = _mm(stacked_x, w_c[0], dtype)  # X A, before A moves
-        if factor_preconditioners is not None:
-            precond_a, precond_b = factor_preconditioners
-            stacked_hb = stacked_hb @ precond_b  # ΔW Bᵀ P_B
-            stacked_xa = stacked_xa @ precond_a  # (P_A Aᵀ ΔW)ᵀ, P_A symmetric
+        if factor_rates is not None:
+            stacked_hb = stacked_hb * factor_rates[0]
+            stacked_xa = stacked_xa * factor_rates[1]
         if train_visible_factor:
-            _accumulate(visible_factor, stacked_x.T, stacked_hb, learning_rate, compute)
-        _accumulate(hidden_factor, stacked_xa.T, stacked_h, learning_rate, compute)
+            _accumulate(targets[0], stacked_x.T, stacked_hb, learning_rate, compute)
+        _accumulate(targets[1], stacked_xa.T, stacked_h, learning_rate, compute)
     else:
-        _accumulate(weights, stacked_x.T, stacked_h, learning_rate, compute)
-    visible_bias.add_(delta_b, alpha=learning_rate)
-    hidden_bias.add_(delta_c, alpha=learning_rate)
+        _accumulate(targets[0], stacked_x.T, stacked_h, learning_rate, compute)
+    targets[-2].add_(delta_b, alpha=learning_rate)
+    targets[-1].add_(delta_c, alpha=learning_rate)
+    if velocity is not None:
+        for param, u in zip(params, velocity):
+            param.add_(u)
     return torch.sum(torch.square(v_obs - p_v * observed))
 
 
 def principal_directions(x, rank):
     """The ``rank`` leading right singular vectors of ``x`` (n_samples, n_visible), as
-    the orthonormal columns of an ``(n_visible, rank)`` matrix (from ``xᵀx``, so the cost
-    is linear in n_samples)."""
-    _, vectors = torch.linalg.eigh(x.T @ x)
-    return vectors[:, -rank:].flip(1).contiguous()
+    the orthonormal columns of an ``(n_visible, rank)`` matrix in ``x``'s dtype.
+
+    Computed in float64 from ``xᵀx`` (cost linear in n_samples); should that
+    eigendecomposition fail to converge, from the SVD of ``x`` itself (LAPACK's
+    ``gesvd``, through SciPy).  In float32 the eigendecomposition of ``xᵀx`` loses
+    the smaller directions to rounding and, on some inputs and thread counts, does
+    not converge at all.
+    """
+    x64 = x.detach().to(device="cpu", dtype=torch.float64)
+    try:
+        _, vectors = torch.linalg.eigh(x64.T @ x64)
+        basis = vectors[:, -rank:].flip(1)
+    except RuntimeError:  # torch.linalg.LinAlgError: no convergence
+        import scipy.linalg
+
+        _, _, vt = scipy.linalg.svd(x64.numpy(), full_matrices=False, lapack_driver="gesvd")
+        basis = torch.from_numpy(vt[:rank].T.copy())
+    return basis.to(device=x.device, dtype=x.dtype).contiguous()
 
 
 def random_orthonormal(n_rows, n_columns, *, generator, dtype, device):
@@ -287,23 +359,21 @@ def init_parameters(
     return visible_bias, hidden_bias, (visible_factor, hidden_factor)
 
 
-def factor_preconditioners(visible_factor, hidden_factor, damping):
-    """``((AᵀA + δI)⁻¹, (BBᵀ + δI)⁻¹)``: damped scaled gradient descent on W = A B.
+def spectral_norm_squared(matrix, vector, n_iter=8):
+    """``σ_max(matrix)²`` by ``n_iter`` power-iteration steps on ``matrixᵀ matrix``,
+    warm-started from ``vector``.
 
-    With them the step of W, ``A P_A Aᵀ ΔW + ΔW Bᵀ P_B B``, is the full-rank ΔW
-    projected onto A's column space and B's row space with weights
-    ``σ²/(σ² + δ) <= 1``: it no longer grows with the size of the factors (the plain
-    chain-rule step ``A Aᵀ ΔW + ΔW BᵀB`` does, and diverges at learning rates a full W
-    tolerates), and the damping δ keeps it from dividing by B's tiny initial
-    singular values.  This is ScaledGD (Tong, Ma & Chi, JMLR 2021) with damping.
+    ``vector`` (``matrix.shape[1]`` entries) is replaced in place by the last
+    normalised iterate, so that repeated calls on a slowly changing matrix converge;
+    returns the last iterate's ``|matrixᵀ matrix v|`` as a 0-d tensor (no host
+    synchronisation).  A single step per call lagged behind the fast growth of ``B``
+    in the first updates and let the factors' steps explode.
     """
-    eye = torch.eye(visible_factor.shape[1], dtype=visible_factor.dtype,
-                    device=visible_factor.device)
-    grams = (
-        torch.addmm(eye, visible_factor.T, visible_factor, beta=damping),
-        torch.addmm(eye, hidden_factor, hidden_factor.T, beta=damping),
-    )
-    return tuple(torch.cholesky_inverse(torch.linalg.cholesky(g)) for g in grams)
+    for _ in range(n_iter):
+        product = matrix.T @ (matrix @ vector)
+        norm = torch.linalg.vector_norm(product)
+        vector.copy_(product / norm.clamp_min(torch.finfo(product.dtype).tiny))
+    return norm
 
 
 def full_weights(weights):
