@@ -14,11 +14,12 @@ from ..utils._torch import make_generator, resolve_device
 from ..utils._validation import check_random_seed
 from ._base import BaseImputer
 from ._mean import observed_mean
+from ._rbm_posterior import _PosteriorSamplingMixin  # issue 13: posterior draws, knob
 
 
 
 
-class _BaseRBMImputer(BaseImputer):
+class _BaseRBMImputer(_PosteriorSamplingMixin, BaseImputer):
     """Shared training loop and imputation of the two RBM imputers.
 
     Subclasses set ``_marginal`` (``b_m`` in the hidden input) and implement
@@ -36,6 +37,7 @@ class _BaseRBMImputer(BaseImputer):
         "rank": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "train_visible_factor": ["boolean"],
         "imputation": [StrOptions({"mean-field", "sample"})],
+        "perception": [Interval(Real, 0, 1, closed="both"), None],  # issue 13
         "matmul_dtype": [StrOptions({"float32", "bfloat16"})],
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -154,6 +156,8 @@ class _BaseRBMImputer(BaseImputer):
         return v_obs, torch.as_tensor(missing, dtype=torch.float32).to(device)
 
     def _impute(self, X, missing):
+        if self.perception is not None:  # issue 13: the perception knob
+            return self._impute_at_perception(X, missing)
         device = resolve_device(self.device)
         visible_bias, weights, hidden_bias = self._weights(device)
         v_obs, missing_t = self._tensors(X, missing, device)
@@ -249,6 +253,20 @@ _COMMON_PARAMS_DOC = """
         ``"sample"`` draws ``h`` and then 0/1 visible values: sharper, more
         "perceptual" (lower FID) completions at a higher RMSE.  Draws come from a
         local generator seeded at ``fit``, so ``transform`` is deterministic.
+        Ignored when ``perception`` is set.
+    perception : float in [0, 1] or None, default=None
+        The perception-distortion knob (``None``: impute as ``imputation`` says).
+        Each hole gets ``(1 - p) x̂_0 + p x̂_1``: ``x̂_0`` is the low-distortion
+        estimate of the posterior mean (the mean-field pass, which measured a lower
+        RMSE than averaging clamped Gibbs samples), ``x̂_1`` one 0/1 draw from the
+        clamped Gibbs chain of :meth:`sample_imputations` (after its burn-in).  0 is
+        the minimum-RMSE end, 1 the perfect-perception end (a posterior sample,
+        roughly twice the minimum MSE), and between them the straight line the
+        distortion-perception theory prescribes (Freirich, Michaeli & Meir, NeurIPS
+        2021, with a posterior sample standing in for their optimal
+        perfect-perception estimator).  The chain is seeded at ``fit``, so
+        ``transform`` is deterministic; tune ``p`` with ``GridSearchCV`` and the
+        masked-RMSE and FID scorers of :mod:`skrbm_impute.metrics`.
     matmul_dtype : {"float32", "bfloat16"}, default="float32"
         Dtype of the training's matrix products.  ``"bfloat16"`` runs them about
         twice as fast on CPUs with AVX512-BF16 and on GPUs, with float32 parameters
@@ -344,6 +362,7 @@ class MaskedRBMImputer(_BaseRBMImputer):
         rank="auto",
         train_visible_factor=False,
         imputation="mean-field",
+        perception=None,
         matmul_dtype="float32",
         device="cpu",
         random_state=None,
@@ -356,6 +375,7 @@ class MaskedRBMImputer(_BaseRBMImputer):
         self.rank = rank
         self.train_visible_factor = train_visible_factor
         self.imputation = imputation
+        self.perception = perception
         self.matmul_dtype = matmul_dtype
         self.device = device
         self.random_state = random_state
@@ -429,6 +449,7 @@ class LMRBMImputer(_BaseRBMImputer):
         gradient_correction=True,
         observation_scaling=True,
         imputation="mean-field",
+        perception=None,
         matmul_dtype="float32",
         device="cpu",
         random_state=None,
@@ -443,6 +464,7 @@ class LMRBMImputer(_BaseRBMImputer):
         self.gradient_correction = gradient_correction
         self.observation_scaling = observation_scaling
         self.imputation = imputation
+        self.perception = perception
         self.matmul_dtype = matmul_dtype
         self.device = device
         self.random_state = random_state
