@@ -209,3 +209,40 @@ def test_grid_search_over_the_knob_with_rmse_and_fid_scorers(digits):
     rmse = -search.cv_results_["mean_test_rmse"]
     assert rmse[0] < rmse[1] < rmse[2]
     assert np.all(np.isfinite(search.cv_results_["mean_test_fid"]))
+
+
+# ------------------------------------------------------------ interval coverage
+def test_interval_coverage_against_a_plain_loop():
+    from skrbm_impute.metrics import interval_coverage
+
+    rng = np.random.RandomState(0)
+    X_true = rng.rand(30, 6)
+    draws = rng.rand(11, 30, 6)
+    missing = rng.rand(30, 6) < 0.5
+    hits, widths = [], []
+    for i, j in zip(*np.nonzero(missing)):
+        column = np.sort(draws[:, i, j])  # 11 draws: the 5 % / 95 % quantiles by hand
+        low = column[0] + 0.5 * (column[1] - column[0])
+        high = column[9] + 0.5 * (column[10] - column[9])
+        hits.append(low <= X_true[i, j] <= high)
+        widths.append(high - low)
+    coverage, width = interval_coverage(X_true, draws, missing, level=0.9,
+                                        return_width=True)
+    assert coverage == pytest.approx(np.mean(hits)) and width == pytest.approx(np.mean(widths))
+    # draws from the truth's own distribution are calibrated
+    truth = rng.rand(4000, 1)
+    assert interval_coverage(truth, rng.rand(199, 4000, 1), np.ones((4000, 1), bool)) \
+        == pytest.approx(0.9, abs=0.02)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"level": 1.0}, "level"), ({"draws": np.zeros((1, 2, 2))}, "at least 2"),
+    ({"draws": np.zeros((3, 2, 3))}, "shape"), ({"missing": np.zeros((2, 2), bool)}, "no entry"),
+])
+def test_interval_coverage_rejects_bad_input(kwargs, message):
+    from skrbm_impute.metrics import interval_coverage
+
+    args = {"X_true": np.zeros((2, 2)), "draws": np.zeros((3, 2, 2)),
+            "missing": np.ones((2, 2), bool), **kwargs}
+    with pytest.raises(ValueError, match=message):
+        interval_coverage(**args)

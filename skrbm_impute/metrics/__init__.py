@@ -8,10 +8,12 @@
   statistics once for reuse.
 - :func:`downstream_accuracy`, :func:`hidden_accuracy`: logistic-regression accuracy
   on imputed data and on an RBM's ``transform_hidden`` features.
+- :func:`interval_coverage`: calibration of multiple imputations (per-entry intervals).
 - :class:`MaskedRMSEScorer`, :class:`FIDScorer`: ``scoring=`` callables for
   ``GridSearchCV`` / ``cross_validate`` (also inside a Pipeline).
 """
 
+from ._coverage import interval_coverage
 from ._downstream import downstream_accuracy, hidden_accuracy
 from ._features import FeatureStatistics, InceptionFeatures, feature_statistics
 from ._fid import fid, frechet_distance
@@ -30,6 +32,7 @@ __all__ = [
     "fid",
     "frechet_distance",
     "hidden_accuracy",
+    "interval_coverage",
     "load_mnist_lenet",
     "mnist_lenet_info",
     "rmse",
