@@ -246,3 +246,22 @@ def test_interval_coverage_rejects_bad_input(kwargs, message):
             "missing": np.ones((2, 2), bool), **kwargs}
     with pytest.raises(ValueError, match=message):
         interval_coverage(**args)
+
+
+def test_interpolation_distortion_is_one_plus_p_squared_times_the_minimum():
+    """The documented law behind the knob: with the exact posterior mean x* and a chain
+    draw s, E||(1-p) x* + p s - x||² = (1 + p²) E||x* - x||² for x from the posterior."""
+    b, W, c = tiny_rbm()
+    observed_idx, missing_idx, v_o = [0, 3], [1, 2, 4], np.array([0.3, 1.0])
+    v, m, b_t, W_t, c_t = chain_tensors(b, W, c, v_o, observed_idx, missing_idx, 40000)
+    draws = rbm_posterior.clamped_gibbs(
+        v, m, b_t, W_t, c_t, marginal=True, n_draws=1, burn_in=30, thinning=1,
+        generator=torch.Generator().manual_seed(2))[0][:, missing_idx].numpy()
+    configs, exact = exact_conditional(b, W, c, v_o, observed_idx, missing_idx)
+    truth = configs[np.random.RandomState(0).choice(len(exact), 40000, p=exact)]
+    posterior_mean = exact @ configs
+    minimum = np.mean(np.sum((posterior_mean - truth) ** 2, axis=1))
+    for p in (0.5, 1.0):
+        blend = (1 - p) * posterior_mean + p * draws
+        mse = np.mean(np.sum((blend - truth) ** 2, axis=1))
+        assert mse == pytest.approx((1 + p ** 2) * minimum, rel=0.03)

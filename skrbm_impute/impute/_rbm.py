@@ -256,16 +256,18 @@ _COMMON_PARAMS_DOC = """
         Ignored when ``perception`` is set.
     perception : float in [0, 1] or None, default=None
         The perception-distortion knob (``None``: impute as ``imputation`` says).
-        Each hole gets ``(1 - p) x̂_0 + p x̂_1``: ``x̂_0`` is the low-distortion
-        estimate of the posterior mean (the mean-field pass, which measured a lower
-        RMSE than averaging clamped Gibbs samples), ``x̂_1`` one 0/1 draw from the
-        clamped Gibbs chain of :meth:`sample_imputations` (after its burn-in).  0 is
-        the minimum-RMSE end, 1 the perfect-perception end (a posterior sample,
-        roughly twice the minimum MSE), and between them the straight line the
-        distortion-perception theory prescribes (Freirich, Michaeli & Meir, NeurIPS
-        2021, with a posterior sample standing in for their optimal
-        perfect-perception estimator).  The chain is seeded at ``fit``, so
-        ``transform`` is deterministic; tune ``p`` with ``GridSearchCV`` and the
+        Each hole gets ``(1 - p) x̂_0 + p x̂_1``: ``x̂_0`` the mean-field pass (the
+        low-distortion end; it measured a far lower RMSE than averaging clamped Gibbs
+        samples), ``x̂_1`` one 0/1 draw of the clamped Gibbs chain of
+        :meth:`sample_imputations`.  This is the interpolation of Freirich, Michaeli &
+        Meir (NeurIPS 2021) between the minimum-MSE estimate and a perfect-perception
+        one, with a posterior sample in the second role: for an exact posterior mean
+        and sample its MSE is exactly ``(1 + p²)`` times the minimum, and it lies on
+        the theory's boundary only where that sample is also the best
+        perfect-perception estimator (not in general, not even for Gaussians, whose
+        best one is a deterministic map of the posterior mean).  The draw is seeded at
+        ``fit``, so ``transform`` is deterministic and every ``p`` moves each hole
+        along the same straight line; tune ``p`` with ``GridSearchCV`` and the
         masked-RMSE and FID scorers of :mod:`skrbm_impute.metrics`.
     matmul_dtype : {"float32", "bfloat16"}, default="float32"
         Dtype of the training's matrix products.  ``"bfloat16"`` runs them about
