@@ -34,27 +34,59 @@ def test_kernels_are_the_published_ones():
     np.testing.assert_allclose([k1.sum(), k2.sum()], [1.0, 1.0])
 
 
-def test_iteration_count_is_exact():
+def test_default_border_is_zero_padding():
+    assert DiffusionInpaintImputer().mode == "constant"
+    rng = np.random.RandomState(1)
+    images = rng.random_sample((5, 6, 6))
+    missing = rng.random_sample(images.shape) < 0.5
+    np.testing.assert_array_equal(
+        diffusion_inpaint(images, missing),
+        diffusion_inpaint(images, missing, mode="constant"),
+    )
+    assert not np.allclose(diffusion_inpaint(images, missing),
+                           diffusion_inpaint(images, missing, mode="nearest"))
+
+
+@pytest.mark.parametrize("mode, step", [
+    # nearest: the hole sees 3 copies of each horizontal neighbour plus 2 of itself
+    # (rows above/below repeat the row), so x <- (3*1 + 3*0 + 2*x) / 8.
+    ("nearest", lambda x: (3.0 + 2.0 * x) / 8.0),
+    # zero padding: only the left neighbour (1) and the right one (0) are non-zero.
+    ("constant", lambda x: 1.0 / 8.0),
+])
+def test_iteration_count_is_exact(mode, step):
     # One hole in the middle of a 1-row ramp: after k steps the value is known in closed form.
     images = np.zeros((1, 1, 3))
     images[0, 0] = [1.0, 0.0, 0.0]
     missing = np.array([[[False, True, False]]])
-    # nearest border: the hole sees 3 copies of each horizontal neighbour plus 2 of itself
-    # (rows above/below repeat the row), so x <- (3*1 + 3*0 + 2*x) / 8.
     x, expected = 0.0, []
     for _ in range(5):
-        x = (3.0 + 2.0 * x) / 8.0
+        x = step(x)
         expected.append(x)
     for steps, value in enumerate(expected, start=1):
-        out = diffusion_inpaint(images, missing, n_iter=steps)
+        out = diffusion_inpaint(images, missing, n_iter=steps, mode=mode)
         assert out[0, 0, 1] == pytest.approx(value, abs=1e-6)
 
 
 def test_constant_image_stays_constant_with_nearest_border():
     X = np.full((3, 49), 0.7)
     mask = independent_mask(3, (7, 7), rate=0.5, random_state=0)
-    out = DiffusionInpaintImputer(init=0.7).fit_transform(apply_mask(X, mask))
+    out = DiffusionInpaintImputer(init=0.7, mode="nearest").fit_transform(apply_mask(X, mask))
     np.testing.assert_allclose(out, 0.7, atol=1e-6)
+
+
+def test_zero_padding_darkens_a_missing_frame():
+    # S.O.-like: only a centre square observed (bright); with zero padding the missing
+    # frame fades towards the black border, with replicated edges it stays bright.
+    X = np.full((1, 81), 0.8)
+    missing = np.ones((9, 9), bool)
+    missing[3:6, 3:6] = False
+    X_missing = apply_mask(X, missing.reshape(1, -1))
+    zero = DiffusionInpaintImputer(init=0.8).fit_transform(X_missing).reshape(9, 9)
+    edge = DiffusionInpaintImputer(init=0.8, mode="nearest").fit_transform(X_missing)
+    np.testing.assert_allclose(edge, 0.8, atol=1e-6)
+    assert zero[0, 0] < zero[1, 1] < zero[2, 2] < 0.8
+    assert zero[0, 0] < 0.3
 
 
 def test_affine_ramp_is_preserved_in_the_interior():
@@ -74,9 +106,14 @@ def test_init_image_mean_starts_from_each_images_observed_mean():
     np.testing.assert_allclose(out[1], 0.0)  # nothing observed: 0
 
 
-def test_all_missing_image_stays_at_init():
+def test_all_missing_image():
     X = np.full((2, 16), np.nan)
-    np.testing.assert_allclose(DiffusionInpaintImputer(init=0.25).fit_transform(X), 0.25)
+    # replicated edges: nothing diffuses in, the image stays at init
+    out = DiffusionInpaintImputer(init=0.25, mode="nearest").fit_transform(X)
+    np.testing.assert_allclose(out, 0.25)
+    # zero padding: the black border diffuses in, 200 steps on 4x4 leave almost nothing
+    out = DiffusionInpaintImputer(init=0.25).fit_transform(X)
+    assert np.all((out >= 0) & (out < 1e-3))
 
 
 def test_image_shape_must_match_features():

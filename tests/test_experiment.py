@@ -86,6 +86,18 @@ def test_shipped_presets_load_and_cover_the_study():
     assert (misgan["architecture"], misgan["n_epochs"], misgan["batch_size"]) == ("conv", 500, 64)
 
 
+def test_shipped_presets_use_the_default_pm_geometry_and_diffusion_border():
+    from skrbm_impute.experiment._runner import pm_geometry
+
+    for name in list_presets():
+        config = load_preset(name)
+        np.testing.assert_array_equal(
+            make_mask("PM", 20, (28, 28), 0.6, random_state=0, **pm_geometry(config)),
+            make_mask("PM", 20, (28, 28), 0.6, random_state=0))
+        assert "mode" not in config["params"]["diffusion"]
+    assert pm_geometry(load_preset("quick", {"pm_patch_size": 6}))["patch_size"] == (6, 6)
+
+
 def test_preset_files_dicts_and_overrides(tmp_path):
     text = 'dataset = "digits"\nrates = [0.6, 0.3, 0.6]\n[params.lmrbm]\nn_epochs = 3\n'
     (tmp_path / "mine.toml").write_text(text)
@@ -107,6 +119,9 @@ def test_preset_files_dicts_and_overrides(tmp_path):
     ({"mechanisms": ["XX"]}, "Unknown mechanism"),
     ({"n_test_repeats": 0}, "n_test_repeats must be a positive integer"),
     ({"metrics": {"fid": 1}}, "Unknown metrics setting"),
+    ({"pm_patch_size": [0, 4]}, "pm_patch_size"),
+    ({"pm_placement": "centre"}, "pm_placement"),
+    ({"pm_count_rounding": "up"}, "pm_count_rounding"),
 ])
 def test_bad_presets_are_named(overrides, message):
     with pytest.raises(ValueError, match=message):

@@ -35,7 +35,11 @@ DEFAULTS = {
     "seed": 0,
     "mechanisms": ["IM", "SO", "PM"],
     "rates": [0.3, 0.6, 0.9],
-    "n_patches": 4,          # P.M. rectangles per image
+    # P.M. geometry (masks.patch_missingness_mask): rectangle size, "clipped" (centres
+    # uniform over the image) or "inside", and "stochastic" or "nearest" count rounding.
+    "pm_patch_size": [4, 4],
+    "pm_placement": "clipped",
+    "pm_count_rounding": "stochastic",
     "n_train_repeats": 1,
     "n_test_repeats": 1,
     "methods": ["mean", "diffusion", "misgan", "rbm", "lmrbm"],
@@ -58,7 +62,8 @@ DEFAULTS = {
 #: Keys that define what a finished cell contains; a rerun in the same output folder
 #: must agree on them (the axes -- methods, mechanisms, rates, repeats -- may grow).
 CELL_DEFINING_KEYS = (
-    "dataset", "labels", "image_shape", "n_train", "n_test", "seed", "n_patches", "metrics",
+    "dataset", "labels", "image_shape", "n_train", "n_test", "seed", "pm_patch_size",
+    "pm_placement", "pm_count_rounding", "metrics",
 )
 
 
@@ -170,8 +175,22 @@ def check_config(config):
     if not config["methods"]:
         raise ValueError("methods must name at least one method.")
     config["methods"] = list(dict.fromkeys(str(m) for m in config["methods"]))
-    for key in ("n_train_repeats", "n_test_repeats", "n_patches"):
+    for key in ("n_train_repeats", "n_test_repeats"):
         _positive_int(config, key)
+    size = config["pm_patch_size"]
+    if isinstance(size, int) and not isinstance(size, bool):
+        size = [size, size]
+    if (not isinstance(size, (list, tuple)) or len(size) != 2
+            or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in size)):
+        raise ValueError(f"pm_patch_size must be [height, width] of positive integers; "
+                         f"got {config['pm_patch_size']!r}.")
+    config["pm_patch_size"] = [int(s) for s in size]
+    from ..masks import COUNT_ROUNDINGS, PATCH_PLACEMENTS
+
+    for key, choices in (("pm_placement", PATCH_PLACEMENTS),
+                         ("pm_count_rounding", COUNT_ROUNDINGS)):
+        if config[key] not in choices:
+            raise ValueError(f"{key} must be one of {list(choices)}; got {config[key]!r}.")
     for key in ("n_train", "n_test"):
         _positive_int(config, key, allow_none=True)
     if not isinstance(config["n_jobs"], int) or config["n_jobs"] == 0:

@@ -39,6 +39,13 @@ def derive_seed(seed, purpose, mechanism, rate, train_repeat, test_repeat=0, met
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
+def pm_geometry(config):
+    """The P.M. geometry keyword arguments of ``make_mask`` from a configuration."""
+    return {"patch_size": tuple(config["pm_patch_size"]),
+            "placement": config["pm_placement"],
+            "count_rounding": config["pm_count_rounding"]}
+
+
 def benchmark_cells(config):
     """Every cell of the configuration, in run order."""
     return [
@@ -89,7 +96,7 @@ def run_cell(key, data, config, reference):
         return make_mask(
             mechanism, n, image_shape, rate,
             random_state=derive_seed(seed, purpose, mechanism, rate, train_repeat, test_repeat),
-            **({"n_patches": config["n_patches"]} if mechanism == "PM" else {}),
+            **(pm_geometry(config) if mechanism == "PM" else {}),
         )
 
     train_missing = mask_for(len(X_train), "train-mask")
