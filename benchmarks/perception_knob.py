@@ -99,7 +99,8 @@ class Context:
 
 def write(args, name, text):
     stem, ext = os.path.splitext(name)
-    path = os.path.join(args.out, f"{stem}_{'_'.join(args.mechanisms)}{ext}")
+    methods = "" if args.methods == ALL_METHODS else "_" + "_".join(args.methods)
+    path = os.path.join(args.out, f"{stem}_{'_'.join(args.mechanisms)}{methods}{ext}")
     with open(path, "w") as f:
         f.write(text)
     print(text, flush=True)
@@ -123,15 +124,17 @@ def part_curve(ctx):
 
         mean_rmse, _ = score("mean", MeanImputer().fit(X_train_miss).transform(X_miss))
         table.append((mechanism, "Mean", "", mean_rmse, rows[-1][-1]))
-        r, f = score("diffusion", DiffusionInpaintImputer(kernel=2, n_iter=200)
-                     .fit(X_train_miss).transform(X_miss))
-        table.append((mechanism, "Inpaint", "", r, f))
-        misgan = load_model(args.models, "misgan", mechanism)
+        if "diffusion" in args.methods:
+            r, f = score("diffusion", DiffusionInpaintImputer(kernel=2, n_iter=200)
+                         .fit(X_train_miss).transform(X_miss))
+            table.append((mechanism, "Inpaint", "", r, f))
+        misgan = load_model(args.models, "misgan", mechanism) if "misgan" in args.methods \
+            else None
         if misgan is not None:
             r, f = score("misgan", misgan.transform(X_miss))
             table.append((mechanism, "MisGAN", "", r, f))
         for name in ("rbm", "lmrbm"):
-            model = load_model(args.models, name, mechanism)
+            model = load_model(args.models, name, mechanism) if name in args.methods else None
             if model is None:
                 continue
             r, f = score(name, model.set_params(perception=None).transform(X_miss))
@@ -160,9 +163,10 @@ def part_curve(ctx):
     frame = pd.DataFrame(rows, columns=["method", "mechanism", "rate", "train_repeat",
                                         "test_repeat", "metric", "value"])
     csv_path = os.path.join(args.out, "results.csv")
-    if os.path.exists(csv_path):  # keep the other mechanisms' rows of an earlier run
+    if os.path.exists(csv_path):  # keep the other cells' rows of an earlier run
         old = pd.read_csv(csv_path)
-        frame = pd.concat([old[~old["mechanism"].isin(args.mechanisms)], frame])
+        redone = old["mechanism"].isin(args.mechanisms) & old["method"].isin(set(frame["method"]))
+        frame = pd.concat([old[~redone], frame])
     frame.to_csv(csv_path, index=False)
     plot_pd_curve(frame, os.path.join(args.out, "pd_curve.png"),
                   methods=["mean", "diffusion", "misgan", "rbm", "lmrbm"])
@@ -259,7 +263,7 @@ def part_coverage(ctx):
         X_miss, mask, X_true = X_miss[:n], mask[:n], ctx.X_test[:n]
         sets = {}
         for name in ("rbm", "lmrbm"):
-            model = load_model(args.models, name, mechanism)
+            model = load_model(args.models, name, mechanism) if name in args.methods else None
             if model is None:
                 continue
             start = time.perf_counter()
@@ -275,11 +279,12 @@ def part_coverage(ctx):
                     record="probabilities").numpy()
             probs = np.where(mask[None], probs, X_miss[None])
             sets[f"{LABELS[name]} (Gibbs draws of h, shown as P(v=1|h))"] = (probs, single)
-        misgan = load_model(args.models, "misgan", mechanism)
+        misgan = load_model(args.models, "misgan", mechanism) if "misgan" in args.methods \
+            else None
         if misgan is not None:
             sets["MisGAN"] = (misgan.sample_imputations(X_miss, n_draws, random_state=0),
                               misgan.transform(X_miss))
-        if not args.skip_iterative:
+        if "iterative" in args.methods:
             sets[LABELS["iterative"]] = iterative_draws(ctx, mechanism, X_miss, n_draws)
         for label, (draws, single) in sets.items():
             coverage, width = interval_coverage(X_true, draws, mask, level=0.9,
@@ -323,6 +328,7 @@ def part_gridsearch(ctx):
     write(args, "gridsearch.md", "\n".join(lines) + "\n")
 
 
+ALL_METHODS = ["mean", "diffusion", "misgan", "rbm", "lmrbm", "iterative"]
 PARTS = {"curve": part_curve, "posterior-mean": part_posterior_mean,
          "coverage": part_coverage, "gridsearch": part_gridsearch}
 
@@ -338,7 +344,7 @@ def main():
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--coverage-rows", type=int, default=1000)
     parser.add_argument("--search-epochs", type=int, default=40)
-    parser.add_argument("--skip-iterative", action="store_true")
+    parser.add_argument("--methods", nargs="+", default=ALL_METHODS, choices=ALL_METHODS)
     args = parser.parse_args()
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
