@@ -166,7 +166,7 @@ def part_curve(ctx):
     if os.path.exists(csv_path):  # keep the other cells' rows of an earlier run
         old = pd.read_csv(csv_path)
         redone = old["mechanism"].isin(args.mechanisms) & old["method"].isin(set(frame["method"]))
-        frame = pd.concat([old[~redone], frame])
+        frame = pd.concat([old[~redone], frame], ignore_index=True)
     frame.to_csv(csv_path, index=False)
     plot_pd_curve(frame, os.path.join(args.out, "pd_curve.png"),
                   methods=["mean", "diffusion", "misgan", "rbm", "lmrbm"])
@@ -328,9 +328,33 @@ def part_gridsearch(ctx):
     write(args, "gridsearch.md", "\n".join(lines) + "\n")
 
 
+def part_tables(ctx):
+    """Redraw pd_curve.png and write curve.md from results.csv (all runs together)."""
+    args = ctx.args
+    frame = pd.read_csv(os.path.join(args.out, "results.csv"))
+    plot_pd_curve(frame, os.path.join(args.out, "pd_curve.png"),
+                  methods=["mean", "diffusion", "misgan", "rbm", "lmrbm"])
+    values = frame.set_index(["mechanism", "method", "metric"])["value"]
+    lines = ["| mechanism | method | setting | RMSE | RMSE / Mean | FID |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for mechanism in args.mechanisms:
+        mean_rmse = values[(mechanism, "mean", "rmse")]
+        for method in ["mean", "diffusion", "misgan", "rbm", "lmrbm"]:
+            if (mechanism, method, "rmse") not in values.index:
+                continue
+            settings = [("", "rmse", "fid")] + [
+                (f"perception={p:g}", curve_metric("rmse", p), curve_metric("fid", p))
+                for p in args.levels if (mechanism, method, curve_metric("rmse", p)) in values.index]
+            for setting, r_key, f_key in settings:
+                r, f = values[(mechanism, method, r_key)], values[(mechanism, method, f_key)]
+                lines.append(f"| {mechanism} {RATE} | {LABELS[method]} | {setting} | {r:.4f} | "
+                             f"{r / mean_rmse:.3f} | {f:.2f} |")
+    write(args, "curve_all.md", "\n".join(lines) + "\n")
+
+
 ALL_METHODS = ["mean", "diffusion", "misgan", "rbm", "lmrbm", "iterative"]
 PARTS = {"curve": part_curve, "posterior-mean": part_posterior_mean,
-         "coverage": part_coverage, "gridsearch": part_gridsearch}
+         "coverage": part_coverage, "gridsearch": part_gridsearch, "tables": part_tables}
 
 
 def main():

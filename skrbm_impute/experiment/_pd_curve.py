@@ -65,6 +65,7 @@ def curve_summary(frame):
     level, rmse, fid``, sorted by level."""
     import pandas as pd
 
+    frame = frame.reset_index(drop=True)  # a concatenated frame may repeat labels
     parsed = frame["metric"].str.extract(_POINT)
     points = frame[parsed[0].notna()].assign(kind=parsed[0], level=parsed[1].astype(float))
     if points.empty:

@@ -96,8 +96,10 @@ class _PosteriorSamplingMixin:
         visible_bias, weights, hidden_bias = self._weights(device)
         v_obs, missing_t = self._tensors(X, missing, device)
         with torch.no_grad():
+            # core.impute's default is the mean-field pass (no mode keyword, so this
+            # call holds across the RBM branch's renaming of sample= to mode=).
             values = core.impute(v_obs, missing_t, visible_bias, weights, hidden_bias,
-                                 marginal=self._marginal, sample=False)
+                                 marginal=self._marginal)
         return values.cpu().numpy()
 
     def _impute_at_perception(self, X, missing):
