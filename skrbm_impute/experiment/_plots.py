@@ -219,6 +219,11 @@ def draw_all(out_dir, frame=None, config=None):
     figures["curves"] = plot_curves(frame, out_dir / "curves.png", methods=methods, params=params)
     figures["perception_distortion"] = plot_perception_distortion(
         frame, out_dir / "perception_distortion.png", methods=methods, params=params)
+    from ._pd_curve import plot_pd_curve  # issue 13
+
+    pd_curve = plot_pd_curve(frame, out_dir / "pd_curve.png", methods=methods, params=params)
+    if pd_curve is not None:
+        figures["pd_curve"] = pd_curve
     examples = plot_examples(out_dir / "examples", out_dir / "examples.png", methods=methods,
                              params=params)
     if examples is not None:

@@ -55,6 +55,9 @@ DEFAULTS = {
     "verbose": False,        # the estimators' own progress bars
     "save_models": True,     # the fitted model of train repeat 0 of every cell
     "n_examples": 8,         # test images kept per cell for the example grid
+    # Issue 13: knob values at which the RBMs' cells also score RMSE and FID (reusing
+    # the fitted model) for pd_curve.png; [] draws no curve.  Not cell-defining.
+    "perception_levels": [],
     "metrics": {
         "fid_features": "mnist-lenet",
         "fid_batch_size": 500,
@@ -211,6 +214,10 @@ def check_config(config):
         raise ValueError(
             f"n_examples must be a non-negative integer; got {config['n_examples']!r}."
         )
+    from ._pd_curve import check_levels  # issue 13
+
+    check_levels(config["perception_levels"])
+    config["perception_levels"] = [float(p) for p in config["perception_levels"]]
     if config["image_shape"] is not None:
         config["image_shape"] = [int(s) for s in config["image_shape"]]
     unknown_metrics = set(config["metrics"]) - set(DEFAULTS["metrics"])

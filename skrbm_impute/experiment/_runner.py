@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ..masks import MECHANISMS, apply_mask, make_mask
 from ..metrics import rmse
-from . import _scoring
+from . import _pd_curve, _scoring
 from ._data import load_benchmark_data
 from ._lock import OutputLock
 from ._methods import make_imputer
@@ -166,6 +166,9 @@ def run_cell(key, data, config, reference):
             "rmse": rmse(X_test, X_test_imputed, test_missing),
             "fid": _scoring.fid_to_reference(X_test_imputed, reference, config, image_shape),
         }
+        # Issue 13: the knob's curve points, from the same fitted model.
+        values.update(_pd_curve.curve_values(imputer, X_test, X_test_missing, test_missing,
+                                             reference, config, image_shape))
         if classifier is not None:
             values["accuracy"] = 100 * classifier.score(X_test_imputed, y_test)
         if hidden_classifier is not None:

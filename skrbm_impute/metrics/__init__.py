@@ -8,6 +8,7 @@
   statistics once for reuse; :func:`frechet_distance` works on ``(mu, sigma)`` pairs.
 - :func:`downstream_accuracy`, :func:`hidden_accuracy`: logistic-regression accuracy
   on imputed data and on an RBM's ``transform_hidden`` features.
+- :func:`interval_coverage`: calibration of multiple imputations (per-entry intervals).
 - :class:`MaskedRMSEScorer`, :class:`FIDScorer`: ``scoring=`` callables for
   ``GridSearchCV`` / ``cross_validate`` (also inside a Pipeline).
 
@@ -16,6 +17,7 @@ first access.
 """
 
 from ..utils._lazy import lazy_exports
+from ._coverage import interval_coverage
 from ._downstream import downstream_accuracy, hidden_accuracy
 from ._rmse import rmse
 
@@ -30,6 +32,7 @@ __all__ = [
     "fid",
     "frechet_distance",
     "hidden_accuracy",
+    "interval_coverage",
     "load_mnist_lenet",
     "mnist_lenet_info",
     "rmse",
