@@ -48,16 +48,34 @@ def load_benchmark_data(config):
     }
 
 
-def _load_arrays(name, config):
-    if name in ("mnist-sample", "digits", "mnist-test"):
-        kwargs = {"data_home": config["data_home"]} if name == "mnist-test" else {}
-        return load_dataset(name, **kwargs)
+def dataset_has_labels(config):
+    """Whether :func:`load_benchmark_data` will return labels (no data is loaded)."""
+    name = config["dataset"]
+    if name in ("mnist", "mnist-sample", "mnist-test", "digits"):
+        return True
+    path = _dataset_file(name)
+    if path.suffix == ".npz":
+        with np.load(path) as archive:
+            return bool({"y", "y_train"} & set(archive.files))
+    return config["labels"] is not None
+
+
+def _dataset_file(name):
+    """The ``.npy``/``.npz`` file a dataset name that is not a built-in one points to."""
     path = Path(name)
     if path.suffix not in (".npy", ".npz") or not path.is_file():
         raise ValueError(
             f"dataset {name!r} is neither mnist-sample, mnist, mnist-test, digits nor an "
             "existing .npy/.npz file."
         )
+    return path
+
+
+def _load_arrays(name, config):
+    if name in ("mnist-sample", "digits", "mnist-test"):
+        kwargs = {"data_home": config["data_home"]} if name == "mnist-test" else {}
+        return load_dataset(name, **kwargs)
+    path = _dataset_file(name)
     if path.suffix == ".npz":
         with np.load(path) as archive:
             keys = set(archive.files)

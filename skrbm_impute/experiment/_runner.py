@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from ..masks import MECHANISMS, apply_mask, make_mask
 from ..metrics import rmse
 from . import _pd_curve, _scoring
-from ._data import load_benchmark_data
+from ._data import dataset_has_labels, load_benchmark_data
 from ._lock import OutputLock
 from ._methods import make_imputer
 from ._paper import compare_with_paper
@@ -258,7 +258,7 @@ def check_methods(config):
     ValueError, TypeError or ImportError
         Naming the method and the problem.
     """
-    has_labels = _dataset_has_labels(config)
+    has_labels = dataset_has_labels(config)
     expected = {}
     for method in config["methods"]:
         imputer = make_imputer(
@@ -278,23 +278,6 @@ def check_methods(config):
         expected[method] = metrics
     _scoring.fid_features(config)  # imports and checks a "module:callable"
     return expected
-
-
-def _dataset_has_labels(config):
-    """Whether :func:`load_benchmark_data` will return labels (no data is loaded)."""
-    name = config["dataset"]
-    if name in ("mnist", "mnist-sample", "mnist-test", "digits"):
-        return True
-    path = Path(name)
-    if path.suffix not in (".npy", ".npz") or not path.is_file():
-        raise ValueError(
-            f"dataset {name!r} is neither mnist-sample, mnist, mnist-test, digits nor an "
-            "existing .npy/.npz file."
-        )
-    if path.suffix == ".npz":
-        with np.load(path) as archive:
-            return bool({"y", "y_train"} & set(archive.files))
-    return config["labels"] is not None
 
 
 def _run_locked(config, out_dir, expected_metrics, *, overwrite, progress, plots, echo):
