@@ -27,35 +27,23 @@ def _rates(text):
         )
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text!r}.")
-    return value
+def _integer_type(accept, description):
+    """An argparse ``type`` for an integer ``accept`` approves, refused as not ``description``."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"must be {description}; got {text!r}.")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text!r}.")
-    return value
-
-
-def _non_zero_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value == 0:
-        raise argparse.ArgumentTypeError(
-            f"must be a non-zero integer (-1: all cores); got {text!r}.")
-    return value
+_positive_int = _integer_type(lambda value: value >= 1, "a positive integer")
+_non_negative_int = _integer_type(lambda value: value >= 0, "a non-negative integer")
+_non_zero_int = _integer_type(lambda value: value != 0, "a non-zero integer (-1: all cores)")
 
 
 def _image_shape(text):
