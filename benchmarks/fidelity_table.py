@@ -25,29 +25,21 @@ from sklearn.linear_model import LogisticRegression
 
 from skrbm_impute import DiffusionInpaintImputer, MeanImputer, apply_mask, make_mask
 from skrbm_impute.datasets import load_mnist
+from skrbm_impute.experiment._paper import paper_value
 from skrbm_impute.metrics import rmse
 
 RATES = (0.3, 0.6, 0.9)
 MECHANISMS = ("IM", "SO", "PM")
 LABELS = {"IM": "I.M.", "SO": "S.O.", "PM": "P.M."}
-# Table 1 (spec section 6): Mean and Inpaint RMSE, Mean accuracy.
-PAPER_MEAN = {("IM", 0.3): .257, ("IM", 0.6): .257, ("IM", 0.9): .257,
-              ("SO", 0.3): .058, ("SO", 0.6): .169, ("SO", 0.9): .247,
-              ("PM", 0.3): .262, ("PM", 0.6): .264, ("PM", 0.9): .262}
-PAPER_INPAINT = {("IM", 0.3): .126, ("IM", 0.6): .155, ("IM", 0.9): .224,
-                 ("SO", 0.3): .067, ("SO", 0.6): .175, ("SO", 0.9): .277,
-                 ("PM", 0.3): .200, ("PM", 0.6): .227, ("PM", 0.9): .277}
-PAPER_ACCURACY = {("IM", 0.3): 90.5, ("IM", 0.6): 87.4, ("IM", 0.9): 71.5,
-                  ("SO", 0.3): 92.0, ("SO", 0.6): 88.3, ("SO", 0.9): 47,
-                  ("PM", 0.3): 85.4, ("PM", 0.6): 74.6, ("PM", 0.9): 44.2}
-
-
 def paper_mean_ratio(mechanism, rate):
-    return PAPER_MEAN[mechanism, rate] / PAPER_MEAN["IM", 0.3 if mechanism == "IM" else rate]
+    reference_rate = 0.3 if mechanism == "IM" else rate
+    return (paper_value(mechanism, rate, "rmse", "mean")
+            / paper_value("IM", reference_rate, "rmse", "mean"))
 
 
 def paper_diffusion_ratio(mechanism, rate):
-    return PAPER_INPAINT[mechanism, rate] / PAPER_MEAN[mechanism, rate]
+    return (paper_value(mechanism, rate, "rmse", "diffusion")
+            / paper_value(mechanism, rate, "rmse", "mean"))
 
 
 def measure(X, y, mechanism, rate, seed, accuracy, nearest):
@@ -121,7 +113,7 @@ def main():
                 row += f" {show(values('nearest', mechanism, rate), 3)} |"
             if args.accuracy:
                 row += (f" {show(values('accuracy', mechanism, rate), 1)} | "
-                        f"{PAPER_ACCURACY[mechanism, rate]} |")
+                        f"{paper_value(mechanism, rate, 'accuracy', 'mean')} |")
             print(row)
     print(f"\nAbsolute Mean RMSE (seed {args.seeds[0]}): " + ", ".join(
         f"{LABELS[m]} {r} {results[m, r, args.seeds[0]]['mean']:.3f}"
