@@ -18,6 +18,8 @@ import numpy as np
 import torch
 
 from skrbm_impute import LMRBMImputer, MaskedRBMImputer, MisGANImputer
+from skrbm_impute.experiment._methods import make_imputer
+from skrbm_impute.experiment._presets import load_preset
 from skrbm_impute.datasets import load_mnist
 from skrbm_impute.masks import apply_mask, make_mask
 
@@ -47,6 +49,8 @@ def main():
     parser.add_argument("--misgan-epochs", type=int, default=30)
     parser.add_argument("--models", nargs="+", default=["lmrbm", "rbm", "misgan"])
     parser.add_argument("--mechanisms", nargs="+", default=list(MECHANISMS))
+    parser.add_argument("--preset", default=None,
+                        help="take every model's settings from this benchmark preset")
     args = parser.parse_args()
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
@@ -59,7 +63,11 @@ def main():
                 continue
             train_mask, _ = masks(mechanism)
             X = apply_mask(X_train, train_mask)
-            if name == "misgan":
+            if args.preset is not None:
+                config = load_preset(args.preset)
+                model = make_imputer(name, config["params"].get(name), random_state=0,
+                                     device="cpu", image_shape=(28, 28))
+            elif name == "misgan":
                 model = MisGANImputer(architecture="fc", n_epochs=args.misgan_epochs,
                                       batch_size=64, random_state=0)
             else:
@@ -69,7 +77,7 @@ def main():
             model.fit(X)
             seconds = time.perf_counter() - start
             joblib.dump(model, path)
-            print(f"{name} {mechanism}: {seconds:.0f} s -> {path}", flush=True)
+            print(f"{name} {mechanism}: {seconds:.0f} s -> {path}; {model!r}", flush=True)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ train, the other 2,000 are imputed (``--n-train`` takes fewer training digits). 
 every mask draw, mechanism and rate, training and test masks are drawn independently
 (``skrbm_impute.masks.make_mask``, the package defaults for each mechanism); the Mean
 imputer (and, with ``--diffusion``, the diffusion inpainting imputer) is scored on the
-same masks.  Each model is fitted once and scored under every ``--modes`` imputation
+same masks.  Each model is fitted once per training-mask draw (``--draws``) and scored
+on ``--test-draws`` independently drawn test masks, under every ``--modes`` imputation
 mode: RMSE (the paper's per-image RMSE over the missing pixels), its ratio to the Mean
 imputer's, and with ``--fid`` the FID (bundled MNIST LeNet) of the 2,000 imputed test
 images against the clean ones.  ``cpu_s`` is the fit's CPU time (process time: on a
@@ -69,41 +70,51 @@ def run(args):
             for rate in args.rates:
                 train_mask = make_mask(mechanism, len(X_train), (28, 28), rate,
                                        random_state=1000 * draw + 1)
-                test_mask = make_mask(mechanism, len(X_test), (28, 28), rate,
-                                      random_state=1000 * draw + 2)
-                train, test = apply_mask(X_train, train_mask), apply_mask(X_test, test_mask)
-                base = dict(label=args.label, draw=draw, mechanism=mechanism, rate=rate,
-                            n_train=len(X_train))
-                mean_rmse, mean_fid = score(X_test, MeanImputer().fit(train).transform(test),
-                                            test_mask, reference, args.fid)
-                baselines = [("mean", MeanImputer)]
-                if args.diffusion:
-                    baselines.append(("diffusion", DiffusionInpaintImputer))
-                for name, cls in baselines:
-                    imputed = cls().fit(train).transform(test)
-                    error, distance = score(X_test, imputed, test_mask, reference, args.fid)
-                    append(args.csv, dict(base, model=name, mode="", params="", rmse=error,
-                                          ratio=error / mean_rmse, fid=distance, cpu_s=0.0,
-                                          learning_rate_=""))
+                train = apply_mask(X_train, train_mask)
+                fitted = {}
                 for model in args.models:
                     cls, options = MODELS[model]
                     start = time.process_time()
                     with warnings.catch_warnings(record=True) as caught:
                         warnings.simplefilter("always")
                         estimator = cls(random_state=draw, **options, **params).fit(train)
-                    cpu = time.process_time() - start
-                    for mode in args.modes:
-                        estimator.set_params(imputation=mode)
-                        imputed = estimator.transform(test)
-                        error, distance = score(X_test, imputed, test_mask, reference,
-                                                args.fid)
-                        row = dict(base, model=model, mode=mode, params=json.dumps(params),
-                                   rmse=error, ratio=error / mean_rmse, fid=distance,
-                                   cpu_s=round(cpu, 1), learning_rate_=estimator.learning_rate_)
-                        print(row, flush=True)
-                        append(args.csv, row)
+                    fitted[model] = estimator, time.process_time() - start
                     for w in caught:
                         print("warning:", w.message, flush=True)
+                for test_draw in range(args.test_draws):
+                    # test_draw 0 keeps the seed earlier CSVs used
+                    test_mask = make_mask(mechanism, len(X_test), (28, 28), rate,
+                                          random_state=1000 * draw + 2 + 10 * test_draw)
+                    test = apply_mask(X_test, test_mask)
+                    base = dict(label=args.label, draw=draw, test_draw=test_draw,
+                                mechanism=mechanism, rate=rate, n_train=len(X_train))
+                    score_cell(args, base, params, fitted, train, X_test, test, test_mask,
+                               reference)
+
+
+def score_cell(args, base, params, fitted, train, X_test, test, test_mask, reference):
+    mean_rmse, _ = score(X_test, MeanImputer().fit(train).transform(test), test_mask,
+                         reference, False)
+    baselines = [("mean", MeanImputer)]
+    if args.diffusion:
+        baselines.append(("diffusion", DiffusionInpaintImputer))
+    for name, cls in baselines:
+        imputed = cls().fit(train).transform(test)
+        error, distance = score(X_test, imputed, test_mask, reference, args.fid)
+        append(args.csv, dict(base, model=name, mode="", params="", rmse=error,
+                              ratio=error / mean_rmse, fid=distance, cpu_s=0.0,
+                              learning_rate_=""))
+    for model, (estimator, cpu) in fitted.items():
+        for mode in args.modes:
+            estimator.set_params(imputation=mode)
+            imputed = estimator.transform(test)
+            error, distance = score(X_test, imputed, test_mask, reference, args.fid)
+            row = dict(base, model=model, mode=mode, params=json.dumps(params),
+                       rmse=error, ratio=error / mean_rmse, fid=distance,
+                       cpu_s=round(cpu, 1),
+                       learning_rate_=estimator.learning_rate_)
+            print(row, flush=True)
+            append(args.csv, row)
 
 
 def summarize(paths, markdown):
@@ -136,7 +147,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--label", default="default")
-    parser.add_argument("--draws", type=int, nargs="+", default=[0])
+    parser.add_argument("--draws", type=int, nargs="+", default=[0],
+                        help="training-mask draws (each trains its own models)")
+    parser.add_argument("--test-draws", type=int, default=1,
+                        help="test-mask draws scored per trained model")
     parser.add_argument("--mechanisms", nargs="+", default=["IM"])
     parser.add_argument("--rates", type=float, nargs="+", default=[0.6])
     parser.add_argument("--models", nargs="+", default=["lm", "rbm5"], choices=list(MODELS))

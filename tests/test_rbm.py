@@ -579,6 +579,7 @@ def test_momentum_learns_and_differs_from_the_plain_step(cls):
 
 def test_n_threads_applies_during_fit_and_is_restored(monkeypatch):
     import skrbm_impute.impute._rbm as rbm_module
+    import skrbm_impute.utils._torch as torch_utils
 
     seen = []
     step = core.cd1_step
@@ -598,9 +599,9 @@ def test_n_threads_applies_during_fit_and_is_restored(monkeypatch):
     LMRBMImputer(n_components=4, n_epochs=1, n_threads=None).fit(X_missing[:100])
     assert set(seen) == {2}
     # "auto": never more than torch's setting, never fewer than one.
-    assert 1 <= rbm_module._resolve_threads("auto") <= 2
-    monkeypatch.setattr(rbm_module.os, "getloadavg", lambda: (64.0, 0.0, 0.0))
-    assert rbm_module._resolve_threads("auto") == 1
+    assert 1 <= torch_utils.resolve_threads("auto") <= 2
+    monkeypatch.setattr(torch_utils.os, "getloadavg", lambda: (64.0, 0.0, 0.0))
+    assert torch_utils.resolve_threads("auto") == 1
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)

@@ -185,6 +185,27 @@ def test_perception_knob_interpolates_deterministically(cls, fitted, digits):
     assert not np.array_equal(ends[0.3], ends[0.0])
 
 
+@pytest.mark.parametrize("cls", RBMS)
+def test_curve_levels_equal_transform_at_each_level(cls, fitted, digits):
+    # the benchmark's curve runs the chain once and blends; it must be transform's output
+    X_clean, X_missing = digits
+    model = fitted[cls]
+    X = X_missing[300:].copy()
+    X[:3] = X_clean[300:303]  # rows without a hole are passed through
+    levels = [0, 0.25, 0.5, 1]
+    curve = model._transform_at_levels(X, levels)
+    assert model.get_params()["perception"] is None
+    for level, imputed in zip(levels, curve):
+        expected = clone_params(model, perception=level).transform(X)
+        np.testing.assert_array_equal(imputed, expected)
+
+
+def clone_params(model, **params):
+    import copy
+
+    return copy.deepcopy(model).set_params(**params)
+
+
 @pytest.mark.parametrize("bad", [-0.1, 1.5, "high"])
 def test_perception_is_validated(bad, digits):
     _, X_missing = digits

@@ -42,22 +42,33 @@ def curve_values(imputer, X_clean, X_missing, missing, reference, config, image_
     """``{metric name: value}`` of every level of ``config["perception_levels"]``.
 
     Empty when the preset sets no levels or the estimator has no ``perception``
-    parameter.  The estimator's ``perception`` is restored afterwards.
+    parameter.  The package's RBMs compute the knob's two ends once per test set and
+    blend them per level (identical to ``transform`` at each level); other estimators
+    are transformed at each level, their ``perception`` restored afterwards.
     """
     levels = config.get("perception_levels") or []
     if not levels or "perception" not in imputer.get_params():
         return {}
-    original = imputer.get_params()["perception"]
+    if hasattr(imputer, "_transform_at_levels"):  # the package's RBMs: one chain per cell
+        imputations = imputer._transform_at_levels(X_missing, levels)
+    else:
+        imputations = _transform_at_levels(imputer, X_missing, levels)
     values = {}
+    for level, imputed in zip(levels, imputations):
+        values[curve_metric("rmse", level)] = rmse(X_clean, imputed, missing)
+        values[curve_metric("fid", level)] = _scoring.fid_to_reference(
+            imputed, reference, config, image_shape)
+    return values
+
+
+def _transform_at_levels(imputer, X_missing, levels):
+    """``transform`` at each level; the estimator's ``perception`` is restored."""
+    original = imputer.get_params()["perception"]
     try:
-        for level in levels:
-            imputed = imputer.set_params(perception=float(level)).transform(X_missing)
-            values[curve_metric("rmse", level)] = rmse(X_clean, imputed, missing)
-            values[curve_metric("fid", level)] = _scoring.fid_to_reference(
-                imputed, reference, config, image_shape)
+        return [imputer.set_params(perception=float(level)).transform(X_missing)
+                for level in levels]
     finally:
         imputer.set_params(perception=original)
-    return values
 
 
 def curve_summary(frame):

@@ -1,8 +1,6 @@
 """RBM imputers: the masked RBM of ref [5] and the paper's Linearized Marginal RBM."""
 
-import os
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,7 +11,7 @@ from tqdm.auto import tqdm
 
 from .._numerics import rbm as core
 from ..utils._compat import Interval, StrOptions, _get_container_adapter
-from ..utils._torch import make_generator, resolve_device
+from ..utils._torch import make_generator, resolve_device, torch_threads
 from ..utils._validation import check_random_seed
 from ._base import BaseImputer
 from ._mean import observed_mean
@@ -42,39 +40,6 @@ _BACKOFF, _MIN_LEARNING_RATE = 10.0, 1e-10
 _INITIAL_MOMENTUM, _INITIAL_MOMENTUM_EPOCHS = 0.5, 5
 #: Damping δ of A's step scale 1 / (σ_max(B)² + δ) (``train_visible_factor=True``).
 _FACTOR_DAMPING = 0.1
-
-
-def _resolve_threads(n_threads):
-    """The torch thread count for ``n_threads`` (None: leave torch's setting)."""
-    if n_threads is None:
-        return None
-    if n_threads == "auto":
-        try:
-            n_cpus = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            n_cpus = os.cpu_count() or 1
-        try:
-            busy = os.getloadavg()[0]
-        except (AttributeError, OSError):
-            busy = 0.0
-        idle = int(n_cpus - busy + 0.5)
-        return max(1, min(torch.get_num_threads(), idle))
-    return int(n_threads)
-
-
-@contextmanager
-def _torch_threads(n_threads):
-    """Run the block with ``n_threads`` torch threads; torch's own setting is restored."""
-    wanted = _resolve_threads(n_threads)
-    before = torch.get_num_threads()
-    if wanted is None or wanted == before:
-        yield
-        return
-    torch.set_num_threads(wanted)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class _BaseRBMImputer(_PosteriorSamplingMixin, BaseImputer):
@@ -112,7 +77,7 @@ class _BaseRBMImputer(_PosteriorSamplingMixin, BaseImputer):
 
     # ------------------------------------------------------------------ fit
     def _fit(self, X, missing):
-        with _torch_threads(self.n_threads):
+        with torch_threads(self.n_threads):
             self._fit_torch(X, missing)
 
     def _fit_torch(self, X, missing):
@@ -333,7 +298,7 @@ class _BaseRBMImputer(_PosteriorSamplingMixin, BaseImputer):
         device = resolve_device(self.device)
         visible_bias, weights, hidden_bias = self._weights(device)
         v_obs, missing_t = self._tensors(X, missing, device)
-        with torch.no_grad(), _torch_threads(self.n_threads):
+        with torch.no_grad(), torch_threads(self.n_threads):
             values = core.impute(
                 v_obs,
                 missing_t,
@@ -371,7 +336,7 @@ class _BaseRBMImputer(_PosteriorSamplingMixin, BaseImputer):
         device = resolve_device(self.device)
         visible_bias, weights, hidden_bias = self._weights(device)
         v_obs, missing_t = self._tensors(X, missing, device)
-        with torch.no_grad(), _torch_threads(self.n_threads):
+        with torch.no_grad(), torch_threads(self.n_threads):
             hidden = core.hidden_probabilities(
                 v_obs, missing_t, visible_bias, weights, hidden_bias, marginal=self._marginal
             )

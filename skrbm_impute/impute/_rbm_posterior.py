@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._numerics import rbm as core
 from .._numerics import rbm_posterior
-from ..utils._torch import make_generator, resolve_device
+from ..utils._torch import make_generator, resolve_device, torch_threads
 from ..utils._validation import check_random_seed
 
 #: Gibbs steps discarded before the first recorded draw (each step: visible, then hidden).
@@ -65,8 +65,9 @@ class _PosteriorSamplingMixin:
                 or n_imputations < 1:
             raise ValueError(f"n_imputations must be a positive integer; got {n_imputations!r}.")
         X, missing = self._validate_input(X, reset=False)
-        draws = self._gibbs_draws(X, missing, int(n_imputations),
-                                  check_random_seed(random_state), GIBBS_THINNING)
+        with torch_threads(self.n_threads):
+            draws = self._gibbs_draws(X, missing, int(n_imputations),
+                                      check_random_seed(random_state), GIBBS_THINNING)
         imputations = np.repeat(X[None], n_imputations, axis=0)
         for imputation, values in zip(imputations, draws):
             np.copyto(imputation, values.astype(X.dtype), where=missing)
@@ -100,17 +101,46 @@ class _PosteriorSamplingMixin:
                                  marginal=self._marginal, mode="mean-field")
         return values.cpu().numpy()
 
+    def _perception_ends(self, X, missing, levels):
+        """``(x̂_0, x̂_1)``, each computed only if some level in ``levels`` needs it."""
+        with torch_threads(self.n_threads):
+            estimate = (self._posterior_mean_estimate(X, missing)
+                        if any(p < 1 for p in levels) else None)
+            sample = (self._gibbs_draws(X, missing, 1, self._transform_seed, GIBBS_THINNING)[0]
+                      if any(p > 0 for p in levels) else None)
+        return estimate, sample
+
+    @staticmethod
+    def _blend(estimate, sample, p):
+        """``(1 - p) x̂_0 + p x̂_1`` (an end alone at ``p`` = 0 or 1)."""
+        if p == 0:
+            return estimate
+        if p == 1:
+            return sample
+        return (1.0 - p) * estimate + p * sample
+
     def _impute_at_perception(self, X, missing):
         """``(1 - p) x̂_0 + p x̂_1`` for ``p = self.perception``; the chain is seeded from
         ``fit``'s ``random_state``, so ``transform`` is deterministic."""
         p = float(self.perception)
-        estimate = self._posterior_mean_estimate(X, missing) if p < 1 else None
-        sample = (
-            self._gibbs_draws(X, missing, 1, self._transform_seed, GIBBS_THINNING)[0]
-            if p > 0 else None
-        )
-        if estimate is None:
-            return sample
-        if sample is None:
-            return estimate
-        return (1.0 - p) * estimate + p * sample
+        return self._blend(*self._perception_ends(X, missing, [p]), p)
+
+    def _transform_at_levels(self, X, levels):
+        """``[transform(X) with perception=p for p in levels]``, with the mean-field pass
+        and the chain run once for all levels (the benchmark's curve); each array equals
+        what ``transform`` returns at that level."""
+        check_is_fitted(self)
+        X, missing = self._validate_input(X, reset=False)
+        rows = missing.any(axis=1)
+        levels = [float(p) for p in levels]
+        ends = self._perception_ends(X[rows], missing[rows], levels) if rows.any() else None
+        imputations = []
+        for p in levels:
+            imputed = X.copy()
+            if ends is not None:
+                X_rows, missing_rows = imputed[rows], missing[rows]
+                values = np.asarray(self._blend(*ends, p), dtype=X.dtype)
+                np.copyto(X_rows, values, where=missing_rows)
+                imputed[rows] = X_rows
+            imputations.append(imputed)
+        return imputations
