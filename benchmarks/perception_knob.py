@@ -34,7 +34,8 @@ Parts (``--parts``):
     ``GridSearchCV`` of ``LMRBMImputer`` over ``perception`` in ``--levels`` on the
     first 2,000 masked I.M. 0.6 training digits, two folds, scoring
     ``MaskedRMSEScorer`` and ``FIDScorer`` (LeNet, reference: 2,000 clean training
-    digits), refit on each; budget: ``--search-epochs`` epochs at learning rate 3e-3.
+    digits), refit on each; budget: ``--search-epochs`` epochs at learning rate 3e-3, or
+    with ``--preset NAME`` the LM-RBM settings of that benchmark preset.
 
     OMP_NUM_THREADS=1 python benchmarks/perception_knob.py --parts curve posterior-mean
 """
@@ -55,7 +56,9 @@ from knob_train import RATE, load_split, masks  # noqa: E402
 
 from skrbm_impute import DiffusionInpaintImputer, LMRBMImputer, MeanImputer  # noqa: E402
 from skrbm_impute._numerics import rbm_posterior  # noqa: E402
+from skrbm_impute.experiment._methods import make_imputer  # noqa: E402
 from skrbm_impute.experiment._pd_curve import curve_metric, plot_pd_curve  # noqa: E402
+from skrbm_impute.experiment._presets import load_preset  # noqa: E402
 from skrbm_impute.impute._rbm_posterior import GIBBS_BURN_IN, GIBBS_THINNING  # noqa: E402
 from skrbm_impute.masks import apply_mask  # noqa: E402
 from skrbm_impute.metrics import (  # noqa: E402
@@ -310,8 +313,13 @@ def part_gridsearch(ctx):
     scoring = {"rmse": MaskedRMSEScorer(fraction=0.1, random_state=0),
                "fid": FIDScorer(ctx.X_train[2000:4000], features="mnist-lenet",
                                 image_shape=(28, 28), batch_size=1000)}
-    estimator = LMRBMImputer(n_components=512, rank=None, batch_size=128, learning_rate=3e-3,
-                             n_epochs=args.search_epochs, random_state=0)
+    if args.preset is not None:  # the LM-RBM as that benchmark preset trains it
+        estimator = make_imputer("lmrbm", load_preset(args.preset)["params"].get("lmrbm"),
+                                 random_state=0, device="cpu")
+    else:
+        estimator = LMRBMImputer(n_components=512, rank=None, batch_size=128,
+                                 learning_rate=3e-3, n_epochs=args.search_epochs,
+                                 random_state=0)
     lines = ["| refit | selected perception | "
              + " | ".join(f"p={p:g}: -RMSE / -FID" for p in args.levels) + " | seconds |",
              "| --- | --- | " + " | ".join("---" for _ in args.levels) + " | --- |"]
@@ -368,6 +376,9 @@ def main():
     parser.add_argument("--draws", type=int, default=20)
     parser.add_argument("--coverage-rows", type=int, default=1000)
     parser.add_argument("--search-epochs", type=int, default=40)
+    parser.add_argument("--preset", default=None,
+                        help="gridsearch: the LM-RBM with this benchmark preset's settings "
+                             "(instead of --search-epochs epochs at learning rate 3e-3)")
     parser.add_argument("--methods", nargs="+", default=ALL_METHODS, choices=ALL_METHODS)
     args = parser.parse_args()
     torch.set_num_threads(1)
