@@ -600,8 +600,40 @@ def test_n_threads_applies_during_fit_and_is_restored(monkeypatch):
     assert set(seen) == {2}
     # "auto": never more than torch's setting, never fewer than one.
     assert 1 <= torch_utils.resolve_threads("auto") <= 2
-    monkeypatch.setattr(torch_utils.os, "getloadavg", lambda: (64.0, 0.0, 0.0))
+    monkeypatch.setattr(torch_utils, "cores_busy_elsewhere", lambda: 64.0)
     assert torch_utils.resolve_threads("auto") == 1
+    monkeypatch.setattr(torch_utils, "cores_busy_elsewhere", lambda: 0.0)
+    assert torch_utils.resolve_threads("auto") == min(2, len(torch_utils.os.sched_getaffinity(0)))
+
+
+def test_auto_threads_count_other_processes_cpu_time_not_this_ones(monkeypatch):
+    import skrbm_impute.utils._torch as torch_utils
+
+    ticks = iter([(1000, 50), (1010, 52)])  # 10 busy ticks in the window, 2 of them ours
+    clock = iter([0.0, 0.05, 0.05, 1.0])
+    monkeypatch.setattr(torch_utils, "_cpu_ticks", lambda: next(ticks))
+    monkeypatch.setattr(torch_utils.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(torch_utils.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(torch_utils.os, "sysconf", lambda name: 100)
+    monkeypatch.setattr(torch_utils, "_busy_cache", {"at": -float("inf"), "cores": 0.0})
+    assert torch_utils.cores_busy_elsewhere() == pytest.approx(8 / 100 / 0.05)  # 1.6 cores
+    assert torch_utils.cores_busy_elsewhere() == pytest.approx(1.6)  # reused, not re-read
+    # without /proc: the 1-minute load average
+    monkeypatch.setattr(torch_utils, "_busy_cache", {"at": -float("inf"), "cores": 0.0})
+    monkeypatch.setattr(torch_utils, "_cpu_ticks", lambda: None)
+    monkeypatch.setattr(torch_utils.time, "monotonic", lambda: 5.0)
+    monkeypatch.setattr(torch_utils.os, "getloadavg", lambda: (3.0, 0.0, 0.0))
+    assert torch_utils.cores_busy_elsewhere() == 3.0
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/stat"), reason="needs /proc")
+def test_cpu_ticks_reads_proc():
+    import skrbm_impute.utils._torch as torch_utils
+
+    busy, own = torch_utils._cpu_ticks()
+    sum(i * i for i in range(2_000_000))  # spend some CPU time in this process
+    busy_after, own_after = torch_utils._cpu_ticks()
+    assert own_after > own and busy_after >= busy + (own_after - own) - 1
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)

@@ -1,6 +1,7 @@
 """torch helpers: device resolution at fit time, local generators, CPU state for pickling."""
 
 import os
+import time
 from contextlib import contextmanager
 
 import torch
@@ -32,8 +33,59 @@ def state_to_cpu(state):
     return {name: tensor.detach().to("cpu") for name, tensor in state.items()}
 
 
+#: Window over which ``n_threads="auto"`` measures the CPU time other processes use,
+#: and how long that measurement is reused (so tight loops of small calls don't pay it).
+_BUSY_WINDOW_S, _BUSY_REUSE_S = 0.05, 5.0
+_busy_cache = {"at": -float("inf"), "cores": 0.0}
+
+
+def _cpu_ticks():
+    """``(busy ticks of all CPUs, ticks of this process and all its threads)`` from
+    ``/proc``, or ``None`` where it is absent."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:9]]
+        with open("/proc/self/stat") as f:
+            own = f.read().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return user + nice + system + irq + softirq + steal, int(own[11]) + int(own[12])
+
+
+def cores_busy_elsewhere():
+    """CPU cores that other processes keep busy now.
+
+    Linux: the CPU time all processes used over a ``_BUSY_WINDOW_S`` window, less this
+    process's own (its torch threads spinning included), reused for ``_BUSY_REUSE_S``.
+    Elsewhere: the 1-minute load average, which lags by about a minute and counts this
+    process too.
+    """
+    now = time.monotonic()
+    if now - _busy_cache["at"] < _BUSY_REUSE_S:
+        return _busy_cache["cores"]
+    before = _cpu_ticks()
+    if before is None:
+        try:
+            return os.getloadavg()[0]
+        except (AttributeError, OSError):
+            return 0.0
+    time.sleep(_BUSY_WINDOW_S)
+    after = _cpu_ticks()
+    elapsed = time.monotonic() - now
+    others = (after[0] - before[0]) - (after[1] - before[1])
+    cores = max(0.0, others / os.sysconf("SC_CLK_TCK") / elapsed)
+    _busy_cache.update(at=time.monotonic(), cores=cores)
+    return cores
+
+
 def resolve_threads(n_threads):
-    """The torch thread count for ``n_threads`` (None: leave torch's setting)."""
+    """The torch thread count for ``n_threads`` (None: leave torch's setting).
+
+    ``"auto"``: torch's setting, capped at the cores this process may use
+    (``sched_getaffinity``) less those other processes keep busy
+    (:func:`cores_busy_elsewhere`), rounded; never fewer than one.
+    """
     if n_threads is None:
         return None
     if n_threads == "auto":
@@ -41,11 +93,7 @@ def resolve_threads(n_threads):
             n_cpus = len(os.sched_getaffinity(0))
         except AttributeError:  # not on Linux
             n_cpus = os.cpu_count() or 1
-        try:
-            busy = os.getloadavg()[0]
-        except (AttributeError, OSError):
-            busy = 0.0
-        idle = int(n_cpus - busy + 0.5)
+        idle = int(n_cpus - cores_busy_elsewhere() + 0.5)
         return max(1, min(torch.get_num_threads(), idle))
     return int(n_threads)
 
