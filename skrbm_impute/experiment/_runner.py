@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 import traceback
+import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -415,7 +416,13 @@ def _parallel_results(tasks, n_jobs):
         if "does not support return_as" not in str(exc):
             raise
     else:
-        yield from parallel(tasks)
+        with warnings.catch_warnings():
+            # loky restarts a worker whose memory grew by 300 MB (torch's caches, a
+            # fitted model, the FID network) and warns of a "memory leak"; the cell is
+            # resubmitted, nothing is lost, so the warning would only alarm the user.
+            warnings.filterwarnings("ignore", message="A worker stopped while some jobs",
+                                    category=UserWarning)
+            yield from parallel(tasks)
         return
     parallel = joblib.Parallel(n_jobs=n_jobs)
     tasks = list(tasks)
