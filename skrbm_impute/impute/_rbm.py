@@ -447,11 +447,14 @@ _COMMON_PARAMS_DOC = """
         and float32 elementwise steps (the rounding of the products, ~0.4%, is far
         below the CD-1 sampling noise); inference is always float32.
     n_threads : int, "auto" or None, default="auto"
-        torch's CPU threads during ``fit``, ``transform`` and ``transform_hidden``
-        (torch's own setting is restored afterwards).  ``"auto"``: torch's thread
-        count capped at the cores the 1-minute load average leaves idle (at least
-        one), because torch's threads spin while waiting for each other and, on a
-        busy machine, an oversubscribed fit ran 4 times slower than a one-thread fit.
+        torch's CPU threads during ``fit``, ``transform``, ``transform_hidden`` and
+        ``sample_imputations`` (torch's own setting is restored afterwards).
+        ``"auto"``: torch's thread count capped at the cores other processes leave
+        idle (at least one), because torch's threads spin while waiting for each
+        other and, on a busy machine, an oversubscribed fit ran 2-4 times slower than
+        a one-thread fit.  "Other processes" is measured on Linux as all processes'
+        CPU time over 50 ms less this process's own (reused for 5 s); elsewhere it is
+        the 1-minute load average.
         ``None`` leaves torch's setting as it is.
     device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
         Where to compute; resolved at ``fit`` into ``device_``, and again at each
