@@ -95,10 +95,8 @@ class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X, missing = self._validate_input(X, reset=False)
         rows = missing.any(axis=1)
         if rows.any():
-            X_rows, missing_rows = X[rows], missing[rows]
-            values = np.asarray(self._impute(X_rows, missing_rows), dtype=X.dtype)
-            np.copyto(X_rows, values, where=missing_rows)
-            X[rows] = X_rows
+            missing_rows = missing[rows]
+            fill_rows(X, rows, missing_rows, self._impute(X[rows], missing_rows))
         return X
 
     def _fit(self, X, missing):  # pragma: no cover - abstract
@@ -112,6 +110,14 @@ class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def fill_rows(X, rows, missing_rows, values):
+    """Write ``values`` (the imputation of ``X[rows]``) into the missing entries of
+    ``X[rows]``, in place; observed entries keep their bits."""
+    X_rows = X[rows]
+    np.copyto(X_rows, np.asarray(values, dtype=X.dtype), where=missing_rows)
+    X[rows] = X_rows
 
 
 def _object_missing_to_nan(X):

@@ -17,6 +17,7 @@ from .._numerics import rbm as core
 from .._numerics import rbm_posterior
 from ..utils._torch import make_generator, resolve_device, torch_threads
 from ..utils._validation import check_random_seed
+from ._base import fill_rows
 
 #: Gibbs steps discarded before the first recorded draw (each step: visible, then hidden).
 GIBBS_BURN_IN = 50
@@ -132,15 +133,14 @@ class _PosteriorSamplingMixin:
         check_is_fitted(self)
         X, missing = self._validate_input(X, reset=False)
         rows = missing.any(axis=1)
+        if not rows.any():
+            return [X.copy() for _ in levels]
         levels = [float(p) for p in levels]
-        ends = self._perception_ends(X[rows], missing[rows], levels) if rows.any() else None
+        missing_rows = missing[rows]
+        ends = self._perception_ends(X[rows], missing_rows, levels)
         imputations = []
         for p in levels:
             imputed = X.copy()
-            if ends is not None:
-                X_rows, missing_rows = imputed[rows], missing[rows]
-                values = np.asarray(self._blend(*ends, p), dtype=X.dtype)
-                np.copyto(X_rows, values, where=missing_rows)
-                imputed[rows] = X_rows
+            fill_rows(imputed, rows, missing_rows, self._blend(*ends, p))
             imputations.append(imputed)
         return imputations
