@@ -55,6 +55,7 @@ def main():
     torch.set_num_threads(1)
     os.makedirs(args.out, exist_ok=True)
     X_train, _, _, _ = load_split()
+    preset_params = load_preset(args.preset)["params"] if args.preset is not None else None
     for name in args.models:
         for mechanism in args.mechanisms:
             path = os.path.join(args.out, f"{name}_{mechanism}_{RATE}.joblib")
@@ -63,9 +64,8 @@ def main():
                 continue
             train_mask, _ = masks(mechanism)
             X = apply_mask(X_train, train_mask)
-            if args.preset is not None:
-                config = load_preset(args.preset)
-                model = make_imputer(name, config["params"].get(name), random_state=0,
+            if preset_params is not None:
+                model = make_imputer(name, preset_params.get(name), random_state=0,
                                      device="cpu", image_shape=(28, 28))
             elif name == "misgan":
                 model = MisGANImputer(architecture="fc", n_epochs=args.misgan_epochs,

@@ -71,6 +71,9 @@ def run(args):
                 train_mask = make_mask(mechanism, len(X_train), (28, 28), rate,
                                        random_state=1000 * draw + 1)
                 train = apply_mask(X_train, train_mask)
+                baselines = {"mean": MeanImputer().fit(train)}
+                if args.diffusion:
+                    baselines["diffusion"] = DiffusionInpaintImputer().fit(train)
                 fitted = {}
                 for model in args.models:
                     cls, options = MODELS[model]
@@ -88,19 +91,15 @@ def run(args):
                     test = apply_mask(X_test, test_mask)
                     base = dict(label=args.label, draw=draw, test_draw=test_draw,
                                 mechanism=mechanism, rate=rate, n_train=len(X_train))
-                    score_cell(args, base, params, fitted, train, X_test, test, test_mask,
-                               reference)
+                    score_cell(args, base, params, baselines, fitted, X_test, test,
+                               test_mask, reference)
 
 
-def score_cell(args, base, params, fitted, train, X_test, test, test_mask, reference):
-    mean_rmse, _ = score(X_test, MeanImputer().fit(train).transform(test), test_mask,
-                         reference, False)
-    baselines = [("mean", MeanImputer)]
-    if args.diffusion:
-        baselines.append(("diffusion", DiffusionInpaintImputer))
-    for name, cls in baselines:
-        imputed = cls().fit(train).transform(test)
-        error, distance = score(X_test, imputed, test_mask, reference, args.fid)
+def score_cell(args, base, params, baselines, fitted, X_test, test, test_mask, reference):
+    scores = {name: score(X_test, imputer.transform(test), test_mask, reference, args.fid)
+              for name, imputer in baselines.items()}
+    mean_rmse = scores["mean"][0]
+    for name, (error, distance) in scores.items():
         append(args.csv, dict(base, model=name, mode="", params="", rmse=error,
                               ratio=error / mean_rmse, fid=distance, cpu_s=0.0,
                               learning_rate_=""))
