@@ -387,8 +387,8 @@ def _interrupt_mid_fit(imputer, monkeypatch):
     if name == "DiffusionInpaintImputer":
         return _Interrupt(monkeypatch, _base, "resolve_image_shape", 0)
     if name == "MisGANImputer":
-        return _Interrupt(monkeypatch, _misgan, "train_step", 1)
-    return _Interrupt(monkeypatch, rbm, "cd1_step", 2)
+        return _Interrupt(monkeypatch, _misgan, "train_step", 0)  # its one batch
+    return _Interrupt(monkeypatch, rbm, "cd1_step", 1)  # in the second epoch
 
 
 @pytest.mark.parametrize("imputer", IMPUTERS, ids=_ids)

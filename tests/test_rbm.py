@@ -714,3 +714,109 @@ def test_cuda_fit_pickles_to_cpu(cls, rank):
     np.testing.assert_array_equal(clone.transform(X_missing), on_cpu)
     np.testing.assert_array_equal(clone.transform_hidden(X_missing),
                                   model.transform_hidden(X_missing))
+
+
+# ------------------------------------------------- the training loop's pieces
+from skrbm_impute._numerics import rbm_training  # noqa: E402
+
+
+def test_learning_rate_schedule_warm_up_and_linear_decay():
+    constant = rbm_training.LearningRateSchedule("constant", n_epochs=3, n_batches=4)
+    assert [constant.rate(0.1, step) for step in range(12)] == [0.1] * 12
+    linear = rbm_training.LearningRateSchedule("linear", n_epochs=2, n_batches=5)
+    np.testing.assert_allclose([linear.rate(1.0, s) for s in range(10)],
+                               1 - np.arange(10) / 10, rtol=1e-15)
+    warm = rbm_training.LearningRateSchedule("constant", n_epochs=4, n_batches=2,
+                                             warmup_epochs=2)
+    np.testing.assert_allclose([warm.rate(2.0, s) for s in range(6)],
+                               [0.5, 1.0, 1.5, 2.0, 2.0, 2.0], rtol=1e-15)
+
+
+def test_epoch_momentum_is_capped_for_the_first_epochs():
+    n = rbm_training.INITIAL_MOMENTUM_EPOCHS
+    assert [rbm_training.epoch_momentum(0.9, e) for e in range(n + 2)] == \
+        [rbm_training.INITIAL_MOMENTUM] * n + [0.9, 0.9]
+    assert rbm_training.epoch_momentum(0.2, 0) == 0.2  # a smaller momentum is kept
+
+
+def test_divergence_guard_thresholds():
+    v = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    m = torch.tensor([[0.0, 0.0], [0.0, 1.0]])
+    guard = rbm_training.DivergenceGuard.from_initial_model(v, m, torch.zeros(2))
+    assert guard.initial_error == pytest.approx(0.25)  # sigmoid(0) = 0.5 everywhere
+    # data the initial model already fits get the floor
+    fitted = rbm_training.DivergenceGuard.from_initial_model(
+        torch.full((2, 2), 0.5), torch.zeros(2, 2), torch.zeros(2))
+    assert fitted.initial_error == rbm_training.MIN_INITIAL_ERROR
+    limit = rbm_training.CHUNK_RATIO * 0.25
+    assert not guard.chunk_diverged(limit * 10 * 0.99, 10)
+    assert guard.chunk_diverged(limit * 10 * 1.01, 10)
+    assert guard.chunk_diverged(float("nan"), 10) and guard.chunk_diverged(float("inf"), 1)
+    assert not guard.epoch_diverged(rbm_training.EPOCH_RATIO * 0.25)
+    assert guard.epoch_diverged(rbm_training.EPOCH_RATIO * 0.25 * 1.01)
+    assert guard.collapsed(0.001) and guard.collapsed(0.999) and not guard.collapsed(0.3)
+
+
+def test_backed_off_rate_divides_down_to_the_floor():
+    assert rbm_training.backed_off_rate(1e-3) == pytest.approx(1e-4)
+    assert rbm_training.backed_off_rate(5e-10) is None
+
+
+def _tiny_state(momentum=0.9, rank=None):
+    generator = torch.Generator().manual_seed(0)
+    X = torch.rand(20, 6, generator=generator)
+    missing = (torch.rand(20, 6, generator=generator) < 0.3).float()
+    v = X * (1 - missing)
+    basis = core.principal_directions(v, rank) if rank else None
+    b, c, W = core.init_parameters(np.full(6, 0.5), 4, generator=generator,
+                                   dtype=torch.float32, device="cpu", visible_basis=basis)
+    state = rbm_training.TrainingState.start(v, missing, b, c, W, generator=generator,
+                                             learning_rate=0.01, momentum=momentum)
+    options = rbm_training.TrainingOptions(
+        n_epochs=4, batch_size=5,
+        schedule=rbm_training.LearningRateSchedule("constant", 4, 4),
+        marginal=True, gradient_correction=True, momentum=momentum)
+    return state, options
+
+
+@pytest.mark.parametrize("rank", [None, 2])
+def test_training_state_restart_restores_the_initial_parameters(rank):
+    state, options = _tiny_state(rank=rank)
+    initial = [p.clone() for p in state.params]
+    assert rbm_training.run_epoch(state, options) is not None
+    assert not all(torch.equal(p, q) for p, q in zip(state.params, initial))
+    assert any(bool(u.abs().sum() > 0) for u in state.velocity)
+    state.epoch = 3
+    state.restart(0.001)
+    assert all(torch.equal(p, q) for p, q in zip(state.params, initial))
+    assert all(bool(u.abs().sum() == 0) for u in state.velocity)
+    assert (state.epoch, state.learning_rate) == (0, 0.001)
+    assert len(state.params) == (4 if rank else 3)
+
+
+def test_train_calls_the_epoch_hook_and_stops_when_it_says_so():
+    state, options = _tiny_state()
+    seen = []
+
+    def on_epoch_end(s, error):
+        seen.append((s.epoch, error))
+        return s.epoch == 2
+
+    rbm_training.train(state, options, on_diverged=pytest.fail, on_epoch_end=on_epoch_end)
+    assert [epoch for epoch, _ in seen] == [1, 2] and state.epoch == 2
+    assert all(np.isfinite(error) and error > 0 for _, error in seen)
+
+
+def test_train_restarts_from_the_start_at_the_rate_on_diverged_returns(monkeypatch):
+    state, options = _tiny_state()
+    outcomes = iter([0.1, None, 0.1, 0.1, 0.1, 0.1])  # the second epoch diverges
+    monkeypatch.setattr(rbm_training, "run_epoch", lambda s, o: next(outcomes))
+    rates = []
+
+    def on_diverged(s):
+        rates.append((s.epoch, s.learning_rate))
+        return s.learning_rate / 2
+
+    rbm_training.train(state, options, on_diverged=on_diverged)
+    assert rates == [(1, 0.01)]  # diverged in the second epoch, at the first rate
+    assert (state.epoch, state.learning_rate) == (4, 0.005)

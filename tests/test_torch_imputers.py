@@ -44,7 +44,7 @@ def test_model_saved_on_cuda_runs_on_the_cpu_with_a_warning(imputer, monkeypatch
 
 
 @pytest.mark.parametrize("imputer", TORCH_IMPUTERS, ids=_ids)
-@pytest.mark.parametrize("device", ["bogus", "cuda:x", "gpu", 0])
+@pytest.mark.parametrize("device", ["bogus", "cuda:x", "gpu", "meta"])
 def test_a_bad_device_is_a_parameter_error(imputer, device):
     from sklearn.utils._param_validation import InvalidParameterError
 
