@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skrbm_impute.__main__ import CSV_MISSING_TOKENS, main, read_input
+from skrbm_impute.__main__ import main
+from skrbm_impute._cli._array_files import CSV_MISSING_TOKENS, read_input
 from skrbm_impute.experiment import _runner
 
 TINY_DIGITS = ["--set", "dataset=\"digits\"", "--set", "metrics.fid_features=\"pixels\""]
@@ -166,7 +167,7 @@ def test_unknown_methods_and_parameters_fail_before_any_work(tmp_path, capsys, m
     assert "method 'mean'" in _error(capsys)
     assert not out.exists()
     np.save(tmp_path / "x.npy", np.array([[0.1, np.nan]]))
-    monkeypatch.setattr("skrbm_impute.__main__.read_input", no_work)
+    monkeypatch.setattr("skrbm_impute._cli._commands.read_input", no_work)
     assert main(["impute", str(tmp_path / "x.npy"), str(tmp_path / "o.npy"),
                  "--method", "nosuch"]) == 1
     assert "Unknown method 'nosuch'" in _error(capsys)

@@ -1,0 +1,71 @@
+"""Where the benchmark's cells run: joblib's own backends, Dask, Ray; torch threads."""
+
+import contextlib
+import os
+
+
+@contextlib.contextmanager
+def joblib_backend(backend, scheduler=None, n_workers=None):
+    """Run the enclosed joblib calls on ``backend``.
+
+    ``"dask"`` connects to ``scheduler`` or starts a ``LocalCluster`` (``n_workers``
+    single-threaded worker processes); ``"ray"`` calls ``ray.init(address=scheduler)``
+    and registers Ray's joblib backend.  Other names are joblib's own backends.
+    """
+    import joblib
+
+    if backend in (None, "loky"):
+        yield
+        return
+    if backend == "dask":
+        with _dask_client(scheduler, n_workers):
+            with joblib.parallel_config(backend="dask"):
+                yield
+        return
+    if backend == "ray":
+        from ..utils._optional import import_optional
+
+        ray = import_optional("ray", "--backend ray")
+        register_ray = import_optional("ray.util.joblib", "--backend ray").register_ray
+
+        register_ray()
+        started_here = not ray.is_initialized()
+        ray.init(address=scheduler, ignore_reinit_error=True)
+        try:
+            with joblib.parallel_config(backend="ray"):
+                yield
+        finally:
+            if started_here:
+                ray.shutdown()
+        return
+    with joblib.parallel_config(backend=backend):
+        yield
+
+
+@contextlib.contextmanager
+def _dask_client(scheduler, n_workers):
+    from ..utils._optional import import_optional
+
+    distributed = import_optional("dask.distributed", "--backend dask")
+    if scheduler:
+        client = distributed.Client(scheduler)
+        cluster = None
+    else:
+        workers = n_workers if n_workers and n_workers > 0 else None
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                           processes=True, dashboard_address=None)
+        client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def limit_threads(n_threads):
+    """torch and OpenMP threads of this process and of the worker processes it starts."""
+    import torch
+
+    os.environ["OMP_NUM_THREADS"] = str(n_threads)
+    torch.set_num_threads(n_threads)
