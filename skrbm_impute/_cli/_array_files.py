@@ -83,16 +83,16 @@ def read_input(path):
     else:
         raise ValueError(f"{path}: expected a .npy or .csv file.")
     shape = X.shape
-    if X.ndim == 1:
-        X = X[None, :]
-    elif X.ndim == 3:
-        X = X.reshape(len(X), -1)
-    elif X.ndim != 2:
+    if X.ndim not in (1, 2, 3):
         raise ValueError(
             f"{path}: expected a 1-D, 2-D or 3-D (n, H, W) array; got shape {X.shape}."
         )
     if X.size == 0:
         raise ValueError(f"{path}: no values to impute (shape {shape}).")
+    if X.ndim == 1:
+        X = X[None, :]
+    elif X.ndim == 3:
+        X = X.reshape(len(X), -1)
     return InputData(X, shape, header)
 
 
