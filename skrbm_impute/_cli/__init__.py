@@ -6,7 +6,7 @@ results folder) and ``presets`` (list or print the shipped preset files).
 
 The parts live in modules named for them: ``_parser`` (options), ``_commands`` (one
 function per subcommand), ``_array_files`` (.npy/.csv input and output), ``_models``
-(saved imputers) and ``_backends`` (joblib, Dask, Ray, threads).
+(saved imputers) and ``_backends`` (joblib, Dask, threads).
 """
 
 import signal

@@ -1,4 +1,4 @@
-"""Where the benchmark's cells run: joblib's own backends, Dask, Ray; torch threads."""
+"""Where the benchmark's cells run: joblib's own backends or a Dask cluster; torch threads."""
 
 import contextlib
 import os
@@ -9,8 +9,8 @@ def joblib_backend(backend, scheduler=None, n_workers=None):
     """Run the enclosed joblib calls on ``backend``.
 
     ``"dask"`` connects to ``scheduler`` or starts a ``LocalCluster`` (``n_workers``
-    single-threaded worker processes); ``"ray"`` calls ``ray.init(address=scheduler)``
-    and registers Ray's joblib backend.  Other names are joblib's own backends.
+    single-threaded worker processes, closed on exit).  Other names are joblib's own
+    backends.
     """
     import joblib
 
@@ -21,22 +21,6 @@ def joblib_backend(backend, scheduler=None, n_workers=None):
         with _dask_client(scheduler, n_workers):
             with joblib.parallel_config(backend="dask"):
                 yield
-        return
-    if backend == "ray":
-        from ..utils._optional import import_optional
-
-        ray = import_optional("ray", "--backend ray")
-        register_ray = import_optional("ray.util.joblib", "--backend ray").register_ray
-
-        register_ray()
-        started_here = not ray.is_initialized()
-        ray.init(address=scheduler, ignore_reinit_error=True)
-        try:
-            with joblib.parallel_config(backend="ray"):
-                yield
-        finally:
-            if started_here:
-                ray.shutdown()
         return
     with joblib.parallel_config(backend=backend):
         yield

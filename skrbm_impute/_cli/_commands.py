@@ -22,11 +22,14 @@ def _overrides(args, mapping):
 
 def benchmark(args):
     """``skrbm-impute benchmark``: run or resume the benchmark into ``--out``."""
-    from ..experiment import run_benchmark
+    from ..experiment import load_preset, run_benchmark
 
     overrides = _overrides(args, BENCHMARK_OPTIONS)
+    if args.scheduler and args.backend != "dask":
+        raise ValueError(f"--scheduler {args.scheduler} needs --backend dask.")
+    load_preset(args.preset, overrides)  # refuse a bad setting before a cluster starts
     n_jobs = args.n_jobs
-    if args.backend in ("dask", "ray") and n_jobs is None:
+    if args.backend == "dask" and n_jobs is None:
         n_jobs = -1  # every worker of the cluster
     with joblib_backend(args.backend, args.scheduler, args.n_jobs):
         run = run_benchmark(args.preset, args.out, overrides=overrides, n_jobs=n_jobs,

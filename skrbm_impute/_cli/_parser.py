@@ -146,11 +146,10 @@ def build_parser():
     bench.add_argument("--train-repeats", type=_positive_int, help="independently masked training sets")
     bench.add_argument("--test-repeats", type=_positive_int, help="masked test sets per trained model")
     bench.add_argument("--n-jobs", type=_non_zero_int, help="parallel cells (-1: all cores / all workers)")
-    bench.add_argument("--backend", choices=["loky", "threading", "multiprocessing", "dask", "ray"],
-                       help="joblib backend; dask/ray spread the cells over a cluster")
+    bench.add_argument("--backend", choices=["loky", "threading", "multiprocessing", "dask"],
+                       help="joblib backend; dask spreads the cells over a cluster")
     bench.add_argument("--scheduler", metavar="ADDRESS",
-                       help="Dask scheduler (tcp://host:8786) or Ray address; default: a "
-                            "local cluster")
+                       help="Dask scheduler (tcp://host:8786); default: a local cluster")
     bench.add_argument("--overwrite", action="store_true", help="discard earlier results in --out")
     bench.add_argument("--no-plots", action="store_true", help="skip the figures")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
