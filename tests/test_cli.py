@@ -426,3 +426,14 @@ def test_plot_names_a_damaged_config_and_changes_nothing(tmp_path, capsys):
     err = _error(capsys)
     assert f"{folder / 'config.json'}: damaged, not valid JSON" in err
     assert _checksums(folder) == before and not (tmp_path / "new").exists()
+
+
+def test_csv_values_are_bit_identical_to_pandas_on_random_long_tokens(tmp_path):
+    rng = np.random.default_rng(0)
+    tokens = [f"{'-' if rng.random() < 0.5 else ''}{rng.integers(10)}."
+              + "".join(map(str, rng.integers(10, size=rng.integers(1, 25))))
+              + f"e{rng.integers(-300, 301)}" for _ in range(2000)]
+    (tmp_path / "long.csv").write_text("a\n" + "\n".join(tokens) + "\n")
+    ours = read_input(tmp_path / "long.csv").X[:, 0]
+    theirs = pd.read_csv(tmp_path / "long.csv")["a"].to_numpy()
+    assert ours.view(np.uint64).tolist() == theirs.view(np.uint64).tolist()

@@ -28,9 +28,12 @@ def joblib_backend(backend, scheduler=None, n_workers=None):
 
 @contextlib.contextmanager
 def _dask_client(scheduler, n_workers):
-    from ..utils._optional import import_optional
-
-    distributed = import_optional("dask.distributed", "--backend dask")
+    try:
+        from dask import distributed
+    except ImportError as exc:
+        raise ImportError("--backend dask needs 'dask.distributed', which is not installed. "
+                          "Install the 'dask' extra: python -m pip install "
+                          "\"skrbm_impute[dask]\".") from exc
     if scheduler:
         client = distributed.Client(scheduler)
         cluster = None
