@@ -284,10 +284,7 @@ def test_a_damaged_preset_file_names_itself(tmp_path, capsys):
 # --- a bad device is a usage error, found before any work ---------------------------
 
 @pytest.mark.parametrize("command", ["impute", "benchmark"])
-@pytest.mark.parametrize("device, message", [
-    ("bogus", "device 'bogus' is not a torch device"),
-    ("cuda:x", "device 'cuda:x' is not a torch device"),
-])
+@pytest.mark.parametrize("device, message", [("bogus", "'bogus'"), ("cuda:x", "'cuda:x'")])
 def test_bad_device_option_is_a_usage_error(tmp_path, capsys, monkeypatch, command, device,
                                             message):
     monkeypatch.chdir(tmp_path)
@@ -298,7 +295,8 @@ def test_bad_device_option_is_a_usage_error(tmp_path, capsys, monkeypatch, comma
         main(argv + ["--device", device])
     assert exit_.value.code == 2
     err = _error(capsys)
-    assert f"argument --device: {message}" in err and "Traceback" not in err
+    assert "argument --device: " in err and message in err and "Traceback" not in err
+    assert err.splitlines()[-1].startswith(f"skrbm-impute {command}: error: argument --device")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npy"]  # nothing written
 
 
@@ -313,11 +311,12 @@ def test_cuda_where_there_is_none_is_a_usage_error_from_option_or_preset(
     with pytest.raises(SystemExit) as exit_:
         main(argv + ["--device", "cuda"])
     assert exit_.value.code == 2
-    assert "device 'cuda' was requested but CUDA is not available" in _error(capsys)
+    err = _error(capsys)
+    assert "'cuda' was requested but CUDA is not available" in err
     (tmp_path / "p.toml").write_text('device = "cuda:1"\n')
     assert main(argv + ["--preset", "p.toml"]) == 2  # the preset's own device
     err = _error(capsys)
-    assert "device 'cuda:1' was requested but CUDA is not available" in err
+    assert "'cuda:1' was requested but CUDA is not available" in err
     assert len(err.splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.toml", "x.npy"]
 

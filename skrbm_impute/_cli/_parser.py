@@ -87,7 +87,7 @@ def _add_preset_options(parser):
                              "(repeatable)")
     parser.add_argument("--image-shape", type=_image_shape, help="image height x width, e.g. 28x28")
     parser.add_argument("--device", type=_device,
-                        help="cpu, cuda, cuda:N, mps or auto (models and FID network)")
+                        help="cpu, cuda, cuda:N or auto (models and FID network)")
     parser.add_argument("--seed", type=_non_negative_int, help="seed of masks, splits and models")
     parser.add_argument("--verbose", action="store_true", default=None,
                         help="show the estimators' own progress bars (epochs)")

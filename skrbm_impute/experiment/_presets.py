@@ -181,9 +181,10 @@ class DeviceError(ValueError):
 def check_device(device):
     """Check a ``device`` setting before any work; return it unchanged.
 
-    Accepted: ``"auto"`` (CUDA when available, else the CPU) and every string
-    ``torch.device`` accepts (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, ...) whose
-    device exists on this machine.
+    Accepted: ``"auto"`` (CUDA when available, else the CPU) and the devices the
+    package's estimators take (``"cpu"``, ``"cuda"``, ``"cuda:1"``; where
+    ``skrbm_impute.utils.check_device`` is absent, any string ``torch.device`` accepts)
+    that exist on this machine.
 
     Raises
     ------
@@ -193,6 +194,15 @@ def check_device(device):
     """
     import torch
 
+    try:  # the package's own device validator, where this version has it
+        from ..utils import check_device as validate_device
+    except ImportError:
+        validate_device = None
+    if validate_device is not None:
+        try:
+            validate_device(device)
+        except (ValueError, TypeError) as exc:
+            raise DeviceError(str(exc)) from None
     if isinstance(device, torch.device):
         device = str(device)
     if not isinstance(device, str):
@@ -203,8 +213,8 @@ def check_device(device):
     try:
         parsed = torch.device(device)
     except (RuntimeError, ValueError):
-        raise DeviceError(f"device {device!r} is not a torch device; use cpu, cuda, cuda:N, "
-                         "mps or auto.") from None
+        raise DeviceError(f"device {device!r} is not a torch device; use cpu, cuda, cuda:N "
+                         "or auto.") from None
     if parsed.type == "cuda":
         if not torch.cuda.is_available():
             raise DeviceError(f"device {device!r} was requested but CUDA is not available on "
