@@ -525,24 +525,8 @@ def test_cli_impute_files_and_saved_models(tmp_path):
                  "--method", "mean"]) == 1
 
 
-def test_dask_local_cluster_runs_the_benchmark(tmp_path):
-    """Cells spread over a Dask LocalCluster through joblib give the sequential results."""
-    pytest.importorskip("distributed")
-    common = ["--mechanisms", "IM", "--rates", "0.3,0.6", "--quiet", "--no-plots"]
-    preset = tmp_path / "tiny.json"
-    preset.write_text(json.dumps(TINY))
-    assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path / "dask"),
-                 "--backend", "dask", "--n-jobs", "2", *common]) == 0
-    assert main(["benchmark", "--preset", str(preset), "--out", str(tmp_path / "seq"),
-                 *common]) == 0
-    a = _sorted(read_results(tmp_path / "dask")).query("metric != 'fit_seconds'")
-    b = _sorted(read_results(tmp_path / "seq")).query("metric != 'fit_seconds'")
-    pd.testing.assert_frame_equal(a.drop(columns="value"), b.drop(columns="value"))
-    np.testing.assert_allclose(a["value"].to_numpy(), b["value"].to_numpy(), rtol=1e-9)
-
-
 def test_backend_without_generators_runs_in_batches(tmp_path):
-    """joblib's multiprocessing backend, like Ray's, cannot yield results as they come;
+    """joblib's multiprocessing backend cannot yield results as they come;
     the runner then runs batches of its worker count and still writes every cell."""
     import joblib
 

@@ -1,5 +1,5 @@
-"""Estimators under faults (issue 11): diverging MisGAN, non-finite parameters, float16
-and pd.NA input."""
+"""Estimators under faults: diverging MisGAN, non-finite parameters, float16 and pd.NA
+input."""
 
 import numpy as np
 import pandas as pd

@@ -1,5 +1,6 @@
 """The results store under faults: concurrent runs, incomplete or damaged cells, torn
-lines, NaN and duplicate rows, damaged models, refused reruns (issue 11)."""
+lines, NaN and duplicate rows, damaged models, refused reruns, lines kept on repair,
+out-of-memory failures, SIGTERM."""
 
 import json
 import os
@@ -243,3 +244,120 @@ def test_a_refused_rerun_changes_nothing(tmp_path, monkeypatch):
         _run(out, dict(overrides, n_train=90))
     after = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before and "failed_cells.log" in after
+
+
+# --- repairs lose nothing ----------------------------------------------------------
+
+def test_a_hand_added_column_moves_every_line_to_the_rejected_file(tmp_path):
+    _run(tmp_path)
+    path = tmp_path / "results.csv"
+    original = path.read_text()
+    path.write_text("".join(line + ",note\n" for line in original.splitlines()))
+    edited = path.read_text()
+    messages = []
+    run = _run(tmp_path, messages=messages)
+    assert run.n_computed == 1  # the rows were unreadable: the cell is recomputed
+    rejected = tmp_path / "results.rejected.csv"
+    assert rejected.read_text() == edited  # every dropped line, as it was
+    assert any(f"dropped {len(edited.splitlines())} unreadable line(s); moved to {rejected}"
+               in m for m in messages)
+    path.write_text(path.read_text() + "mean,IM,0.3,0,0,rmse,nan\n")
+    _run(tmp_path)
+    assert rejected.read_text() == edited + "mean,IM,0.3,0,0,rmse,nan\n"  # appended
+
+
+def test_torn_duplicate_and_nan_lines_are_kept_in_the_rejected_file(tmp_path):
+    _run(tmp_path)
+    path = tmp_path / "results.csv"
+    lines = _lines(path)
+    duplicate = lines[1].rsplit(",", 1)[0] + ",9.0"
+    path.write_text("\n".join(lines + [duplicate, "mean,IM,0.3,0,1,fid,inf"]) + "\n"
+                    + "mean,IM,0.6,0,0,rm")
+    ResultsFile(path).repair(echo=lambda message: None)
+    assert _lines(path) == lines
+    assert _lines(tmp_path / "results.rejected.csv") == [
+        duplicate, "mean,IM,0.3,0,1,fid,inf", "mean,IM,0.6,0,0,rm"]
+
+
+# --- running out of memory is an expected failure ----------------------------------
+
+OUT_OF_MEMORY = """
+import torch
+from skrbm_impute.impute import MeanImputer
+
+class CPUAllocation(MeanImputer):
+    def fit(self, X, y=None):
+        torch.empty(1 << 50, dtype=torch.uint8)  # torch's CPU allocator refuses 1 PiB
+
+class CUDAAllocation(MeanImputer):
+    def fit(self, X, y=None):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+class Bug(MeanImputer):
+    def fit(self, X, y=None):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+"""
+
+
+def test_out_of_memory_is_an_expected_failure(tmp_path, monkeypatch):
+    (tmp_path / "oom_estimators.py").write_text(OUT_OF_MEMORY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    names = {"cpu": "CPUAllocation", "cuda": "CUDAAllocation", "bug": "Bug"}
+    overrides = {"methods": list(names), "params": {
+        method: {"estimator": f"oom_estimators:{cls}"} for method, cls in names.items()}}
+    messages = []
+    run = _run(tmp_path / "out", overrides, messages=messages)
+    assert len(run.failed) == 3
+    log = (tmp_path / "out" / "failed_cells.log").read_text()
+    headers = {line.split(" ", 1)[0]: line.split("\t")[1]
+               for line in log.splitlines() if not line.startswith(" ")}
+    assert headers == {"cpu": "expected (out of memory)", "cuda": "expected (out of memory)",
+                       "bug": "UNEXPECTED"}
+    report = messages[-1]
+    assert "2 expected failure(s)" in report and "1 UNEXPECTED failure(s)" in report
+    assert "cpu IM 0.3 0: (out of memory) RuntimeError:" in report
+    assert "DefaultCPUAllocator: can't allocate memory" in report
+
+
+# --- SIGTERM is handled like SIGINT ------------------------------------------------
+
+SLOW_ESTIMATOR = """
+import sys, time
+from skrbm_impute.impute import MeanImputer
+
+class Slow(MeanImputer):
+    def fit(self, X, y=None):
+        print("fitting", file=sys.stderr, flush=True)
+        time.sleep(120)
+        return super().fit(X)
+"""
+
+
+def test_sigterm_clears_the_lock_record_and_says_how_to_resume(tmp_path):
+    (tmp_path / "slow_estimator.py").write_text(SLOW_ESTIMATOR)
+    preset = tmp_path / "p.json"
+    preset.write_text(json.dumps(dict(SMALL, methods=["mean", "slow"], params={
+        "slow": {"estimator": "slow_estimator:Slow"}})))
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(tmp_path)]))
+    run = subprocess.Popen(
+        [sys.executable, "-m", "skrbm_impute", "benchmark", "--preset", str(preset),
+         "--out", str(out), "--quiet", "--no-plots"],
+        env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in run.stderr:  # the Mean cell is done when the slow one starts
+            if line.strip() == "fitting":
+                break
+        assert (out / LOCK_NAME).read_text() != ""  # the record of the running run
+        run.send_signal(signal.SIGTERM)
+        stdout, stderr = run.communicate(timeout=60)
+    finally:
+        run.kill()
+    assert run.returncode == 128 + signal.SIGTERM
+    assert "Interrupted by SIGTERM" in stdout and "run the same command again to resume" in stdout
+    assert "interrupted by SIGTERM" in stderr and "Traceback" not in stderr
+    assert (out / LOCK_NAME).read_text() == ""  # cleared: the next run takes nothing over
+    assert len(read_results(out)) == 2 * N_METRICS  # the finished Mean cell is kept
+    messages = []
+    _run(out, {"methods": ["mean"]}, messages=messages)
+    assert not any("no longer running" in m for m in messages)

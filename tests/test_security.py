@@ -1,4 +1,4 @@
-"""Hostile presets, method names and downloads (issue 11)."""
+"""Hostile presets, method names and downloads."""
 
 import email.message
 import hashlib

@@ -55,7 +55,7 @@ DEFAULTS = {
     "verbose": False,        # the estimators' own progress bars
     "save_models": True,     # the fitted model of train repeat 0 of every cell
     "n_examples": 8,         # test images kept per cell for the example grid
-    # Issue 13: knob values at which the RBMs' cells also score RMSE and FID (reusing
+    # Knob values at which the RBMs' cells also score RMSE and FID (reusing
     # the fitted model) for pd_curve.png; [] draws no curve.  Not cell-defining.
     "perception_levels": [],
     "metrics": {
@@ -123,7 +123,13 @@ def load_preset(preset="quick", overrides=None):
     else:
         text = read_preset_text(str(preset))
         if str(preset).endswith(".json"):
-            loaded = json.loads(text)
+            try:
+                loaded = json.loads(text)
+            except ValueError as exc:
+                raise ValueError(f"Preset {preset!r} is not valid JSON: {exc}") from exc
+            if not isinstance(loaded, dict):
+                raise ValueError(f"Preset {preset!r} must hold a JSON object; got "
+                                 f"{type(loaded).__name__}.")
         else:
             try:
                 loaded = tomllib.loads(text)
@@ -156,16 +162,129 @@ def _merge(config, update):
             config[key] = value
 
 
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _positive_int(config, key, allow_none=False):
     value = config[key]
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not _is_int(value) or value < 1:
         raise ValueError(f"{key} must be a positive integer; got {value!r}.")
 
 
+class DeviceError(ValueError):
+    """A ``device`` setting that is not a device name, or a device this machine lacks."""
+
+
+def check_device(device):
+    """Check a ``device`` setting before any work; return it unchanged.
+
+    Accepted: ``"auto"`` (CUDA when available, else the CPU) and the devices the
+    package's estimators take (``"cpu"``, ``"cuda"``, ``"cuda:1"``; where
+    ``skrbm_impute.utils.check_device`` is absent, any string ``torch.device`` accepts)
+    that exist on this machine.
+
+    Raises
+    ------
+    DeviceError
+        (A ``ValueError``) naming the value: not a device name, or a device (CUDA, a
+        CUDA index, MPS) this machine does not have.
+    """
+    import torch
+
+    try:  # the package's own device validator, where this version has it
+        from ..utils import check_device as validate_device
+    except ImportError:
+        validate_device = None
+    if validate_device is not None:
+        try:
+            validate_device(device)
+        except (ValueError, TypeError) as exc:
+            raise DeviceError(str(exc)) from None
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise DeviceError(f"device must be a string such as 'cpu', 'cuda', 'cuda:0' or "
+                         f"'auto'; got {device!r}.")
+    if device == "auto":
+        return device
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise DeviceError(f"device {device!r} is not a torch device; use cpu, cuda, cuda:N "
+                         "or auto.") from None
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(f"device {device!r} was requested but CUDA is not available on "
+                             "this machine; use cpu or auto.")
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise DeviceError(f"device {device!r}: this machine has "
+                             f"{torch.cuda.device_count()} CUDA device(s).")
+    elif parsed.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise DeviceError(f"device {device!r} was requested but MPS is not available on "
+                             "this machine; use cpu or auto.")
+    elif parsed.type != "cpu":
+        backend = getattr(torch, parsed.type, None)
+        if backend is not None and hasattr(backend, "is_available") and not backend.is_available():
+            raise DeviceError(f"device {device!r} was requested but it is not available on "
+                             "this machine; use cpu or auto.")
+    return device
+
+
+def _check_types(config):
+    """The type of every preset value that :func:`check_config` does not normalise."""
+    def refuse(key, expected):
+        raise ValueError(f"{key} must be {expected}; got {value!r}.")
+
+    for key in ("description", "dataset"):
+        value = config[key]
+        if not isinstance(value, str):
+            refuse(key, "a string")
+    for key in ("labels", "data_home"):
+        value = config[key]
+        if value is not None and not isinstance(value, str):
+            refuse(key, "a file or folder path (a string)")
+    value = config["seed"]
+    if not _is_int(value) or value < 0:
+        refuse("seed", "a non-negative integer")
+    for key in ("verbose", "save_models"):
+        value = config[key]
+        if not isinstance(value, bool):
+            refuse(key, "true or false")
+    for key in ("mechanisms", "rates"):
+        value = config[key]
+        if not isinstance(value, (list, tuple)):
+            refuse(key, "a list")
+    for value in config["rates"]:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            refuse("rates", "a list of numbers")
+    value = config["image_shape"]
+    if value is not None and (not isinstance(value, (list, tuple)) or len(value) != 2
+                              or not all(_is_int(s) and s >= 1 for s in value)):
+        refuse("image_shape", "[height, width] of positive integers")
+    metrics = config["metrics"]
+    for key in ("fid_batch_size", "classifier_max_iter"):
+        value = metrics.get(key, DEFAULTS["metrics"][key])
+        if not _is_int(value) or value < 1:
+            refuse(f"metrics.{key}", "a positive integer")
+    value = metrics.get("fid_features", DEFAULTS["metrics"]["fid_features"])
+    if not (isinstance(value, str) or callable(value)):
+        refuse("metrics.fid_features", "a name, 'module:callable' or a callable")
+    check_device(config["device"])
+
+
 def check_config(config):
-    """Validate a complete configuration and normalise its axes; returns it."""
+    """Validate a complete configuration and normalise its axes; returns it.
+
+    Every value is checked, its type included (``seed=1.5``, ``verbose="yes"`` or an
+    unknown ``device`` raise a ``ValueError`` naming the key), so that a run refuses a
+    bad setting before it reads data or writes a file.
+    """
+    _check_types(config)
     mechanisms = []
     for mechanism in config["mechanisms"]:
         key = str(mechanism).replace(".", "").upper()
@@ -206,15 +325,15 @@ def check_config(config):
             raise ValueError(f"{key} must be one of {list(choices)}; got {config[key]!r}.")
     for key in ("n_train", "n_test"):
         _positive_int(config, key, allow_none=True)
-    if not isinstance(config["n_jobs"], int) or config["n_jobs"] == 0:
+    if not _is_int(config["n_jobs"]) or config["n_jobs"] == 0:
         raise ValueError(
             f"n_jobs must be a non-zero integer (-1: all cores); got {config['n_jobs']!r}."
         )
-    if not isinstance(config["n_examples"], int) or config["n_examples"] < 0:
+    if not _is_int(config["n_examples"]) or config["n_examples"] < 0:
         raise ValueError(
             f"n_examples must be a non-negative integer; got {config['n_examples']!r}."
         )
-    from ._pd_curve import check_levels  # issue 13
+    from ._pd_curve import check_levels
 
     check_levels(config["perception_levels"])
     config["perception_levels"] = [float(p) for p in config["perception_levels"]]

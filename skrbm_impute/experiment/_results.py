@@ -46,11 +46,17 @@ class ResultsFile:
     appending, so a run killed at any moment leaves whole cells behind.  What a crash
     of the machine, a hand edit or an older version can still leave -- a torn last
     line, unreadable lines, non-finite values, the same row twice -- is dropped by
-    :meth:`read` and removed from the file, with a note, by :meth:`repair`.
+    :meth:`read` and moved, with a note, by :meth:`repair` to :attr:`rejected_path`
+    (``results.rejected.csv``, only ever appended to), so nothing is lost.
     """
 
     def __init__(self, path):
         self.path = Path(path)
+
+    @property
+    def rejected_path(self):
+        """Where :meth:`repair` appends the lines it removes: ``results.rejected.csv``."""
+        return self.path.with_name(f"{self.path.stem}.rejected{self.path.suffix}")
 
     def append(self, rows):
         """Append rows (tuples in :data:`COLUMNS` order) in one write.
@@ -72,27 +78,24 @@ class ResultsFile:
                 (method, mechanism, repr(float(rate)), int(train_repeat), int(test_repeat),
                  metric, repr(float(value)))
             )
-        data = buffer.getvalue().encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _append_bytes(self.path, buffer.getvalue().encode())
 
     def _scan(self):
-        """The clean records and a list of notes on what was dropped."""
+        """The clean records, the lines left out (as read) and notes on what went."""
         if not self.path.exists():
-            return [], []
+            return [], [], []
         text = self.path.read_bytes().decode("utf-8", errors="replace")
-        notes = []
+        notes, rejected = [], []
+        torn = ""
         if text and not text.endswith("\n"):
             cut = text.rfind("\n") + 1
-            notes.append(f"dropped a torn last line {text[cut:][:60]!r} (no final newline)")
+            torn = text[cut:]
+            notes.append(f"dropped a torn last line {torn[:60]!r} (no final newline)")
             text = text[:cut]
         records, seen = [], set()
         n_unreadable = n_non_finite = n_duplicate = 0
-        for row in csv.reader(io.StringIO(text)):
+        for line in text.splitlines(keepends=True):
+            row = next(csv.reader([line]), [])
             if not row or row == list(COLUMNS):
                 continue
             record = _parse_row(row)
@@ -105,6 +108,10 @@ class ResultsFile:
             else:
                 seen.add(record[:-1])
                 records.append(record)
+                continue
+            rejected.append(line)
+        if torn:
+            rejected.append(torn + "\n")
         if n_unreadable:
             notes.append(f"dropped {n_unreadable} unreadable line(s)")
         if n_non_finite:
@@ -113,7 +120,7 @@ class ResultsFile:
         if n_duplicate:
             notes.append(f"dropped {n_duplicate} duplicate row(s) (same method, mechanism, "
                          "rate, repeat pair and metric as an earlier row; the first is kept)")
-        return records, notes
+        return records, rejected, notes
 
     def read(self):
         """The results as a DataFrame with :data:`COLUMNS` (empty when no file).
@@ -121,22 +128,57 @@ class ResultsFile:
         Unreadable rows, non-finite values and repeated rows are left out (see
         :meth:`repair`), so no summary counts them.
         """
-        records, _ = self._scan()
+        records, _, _ = self._scan()
         if not records:
             return _empty_frame()
         return pd.DataFrame.from_records(records, columns=COLUMNS)
 
+    def check(self):
+        """Refuse a file that holds no results, before anything is drawn from it.
+
+        Raises
+        ------
+        FileNotFoundError
+            When there is no file.
+        ValueError
+            Naming the file and what it lacks: it is empty, its header is not
+            :data:`COLUMNS`, or it has no readable row.
+        """
+        if not self.path.is_file():
+            raise FileNotFoundError(f"No results file at {self.path}.")
+        text = self.path.read_bytes().decode("utf-8", errors="replace")
+        if not text.strip():
+            raise ValueError(f"{self.path}: empty file, no results to summarise.")
+        header = next(csv.reader([text.splitlines()[0]]), [])
+        if header != list(COLUMNS):
+            lacking = [name for name in COLUMNS if name not in header]
+            raise ValueError(
+                f"{self.path}: its header is {','.join(header)!r}, not the results "
+                f"columns {','.join(COLUMNS)!r}"
+                + (f" (it lacks {', '.join(lacking)})." if lacking else ".")
+            )
+        records, rejected, _ = self._scan()
+        if not records:
+            raise ValueError(
+                f"{self.path}: no readable result rows"
+                + (f" ({len(rejected)} unreadable line(s))." if rejected else
+                   " (only the header).")
+            )
+
     def repair(self, echo=print):
         """Rewrite the file without the rows :meth:`read` leaves out, saying what went.
 
-        Returns the notes (empty when the file was sound and left untouched).
+        The removed lines are appended, as they were, to :attr:`rejected_path`, which
+        the notes name.  Returns the notes (empty when the file was sound and left
+        untouched).
         """
-        records, notes = self._scan()
+        records, rejected, notes = self._scan()
         if notes:
+            _append_bytes(self.rejected_path, "".join(rejected).encode())
             self.rewrite(pd.DataFrame.from_records(records, columns=COLUMNS)
                          if records else _empty_frame())
             for note in notes:
-                echo(f"Repaired {self.path}: {note}.")
+                echo(f"Repaired {self.path}: {note}; moved to {self.rejected_path}.")
         return notes
 
     def rewrite(self, frame):
@@ -144,6 +186,16 @@ class ResultsFile:
         tmp = self.path.with_suffix(".csv.tmp")
         frame.loc[:, list(COLUMNS)].to_csv(tmp, index=False)
         os.replace(tmp, self.path)
+
+
+def _append_bytes(path, data):
+    """Append ``data`` to ``path`` in one write, flushed to disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _parse_row(row):
@@ -193,7 +245,11 @@ def cell_key(method, mechanism, rate, train_repeat):
 
 
 def read_results(path):
-    """Read ``results.csv`` (or the folder holding it) into a DataFrame."""
+    """Read ``results.csv`` (or the folder holding it) into a DataFrame.
+
+    Lines that are not results (torn, unreadable, non-finite, repeated) are left out;
+    :meth:`ResultsFile.check` refuses a file with no results at all.
+    """
     path = Path(path)
     if path.is_dir():
         path = path / "results.csv"
@@ -216,7 +272,7 @@ def summarize(frame):
 
 def ratios_to(frame, reference="mean"):
     """Each method's metric divided by ``reference``'s on the same masks, per repeat
-    pair, then the mean and standard error of that ratio (spec section 6)."""
+    pair, then the mean and standard error of that ratio."""
     keys = ["mechanism", "rate", "train_repeat", "test_repeat", "metric"]
     wide = frame.pivot_table(index=keys, columns="method", values="value", aggfunc="first")
     if reference not in wide.columns:
@@ -300,3 +356,27 @@ def summary_markdown(frame, *, methods=None, params=None, title="Results"):
             if table:
                 parts += ["", table]
     return "\n".join(parts) + "\n"
+
+
+def read_run_config(path):
+    """A results folder's ``config.json`` as a dict (``{}`` when there is none).
+
+    Raises
+    ------
+    ValueError
+        Naming the file when it is not a JSON object.
+    """
+    import json
+
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        config = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: damaged, not valid JSON ({exc}); delete it or restore "
+                         "it from a copy.") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: damaged, a JSON {type(config).__name__} instead of the "
+                         "run's settings; delete it or restore it from a copy.")
+    return config

@@ -2,9 +2,11 @@
 once and scored on every test repeat, run through joblib and appended to
 ``results.csv`` as they finish."""
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import time
 import traceback
 import warnings
@@ -24,7 +26,8 @@ from ._lock import OutputLock
 from ._methods import make_imputer
 from ._paper import compare_with_paper
 from ._presets import CELL_DEFINING_KEYS, load_preset
-from ._results import BASE_METRICS, ResultsFile, cell_key, finished_cells, summary_markdown
+from ._results import (BASE_METRICS, ResultsFile, cell_key, finished_cells, read_run_config,
+                       summary_markdown)
 
 _PURPOSES = ("train-mask", "test-mask", "model")
 
@@ -71,34 +74,53 @@ class CellResult:
     model: object = None
     error: str = ""
     traceback: str = ""
-    expected: bool = True  # a known way for training to fail (divergence), not a bug
+    expected: bool = True  # a known way for training to fail, not a bug
+    kind: str = ""  # failure_kind: "divergence" or "out of memory" when expected
 
 
-def _expected_failures():
-    """Exceptions that mean "this model failed on this mask", not "the code is wrong":
-    divergence (``FloatingPointError``, which the package's imputers raise with the
-    epoch and a remedy) and running out of memory."""
-    expected = [FloatingPointError, MemoryError]
+#: What torch's allocators say when memory runs out: the CPU allocator raises a plain
+#: ``RuntimeError`` ("DefaultCPUAllocator: can't allocate memory"), older CUDA builds
+#: "CUDA out of memory".
+_OUT_OF_MEMORY_MESSAGES = ("can't allocate memory", "out of memory")
+
+
+def failure_kind(exc):
+    """``"divergence"`` or ``"out of memory"`` for the ways a model is known to fail on
+    a mask, ``None`` for any other exception (a bug, not a bad cell).
+
+    Divergence is a ``FloatingPointError`` (the package's imputers raise it with the
+    epoch and a remedy); out of memory is a ``MemoryError``, torch's
+    ``OutOfMemoryError`` (CUDA) or a ``RuntimeError`` from torch's CPU allocator.
+    """
+    if isinstance(exc, FloatingPointError):
+        return "divergence"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
     try:
         import torch
 
-        expected.append(torch.cuda.OutOfMemoryError)
-    except (ImportError, AttributeError):  # pragma: no cover - torch is a dependency
+        if isinstance(exc, getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)):
+            return "out of memory"
+    except ImportError:  # pragma: no cover - torch is a dependency
         pass
-    return tuple(expected)
+    if isinstance(exc, RuntimeError) and any(
+            text in str(exc) for text in _OUT_OF_MEMORY_MESSAGES):
+        return "out of memory"
+    return None
 
 
 def _guarded_run_cell(key, data, config, reference):
     """:func:`run_cell`, turning a failure into a reported, retryable cell: one method
     failing on one mask does not throw away a long benchmark.  The traceback travels
-    with the failure, and failures other than :func:`_expected_failures` are marked
+    with the failure, and failures :func:`failure_kind` does not know are marked
     unexpected (a bug in an estimator or in the package is not a bad cell)."""
     try:
         return run_cell(key, data, config, reference)
     except Exception as exc:  # noqa: BLE001 - reported to the user with its traceback
+        kind = failure_kind(exc)
         return CellResult(key, [], error=f"{type(exc).__name__}: {exc}",
-                          traceback=traceback.format_exc(),
-                          expected=isinstance(exc, _expected_failures()))
+                          traceback=traceback.format_exc(), expected=kind is not None,
+                          kind=kind or "")
 
 
 def _checked_transform(imputer, X, method):
@@ -167,7 +189,7 @@ def run_cell(key, data, config, reference):
             "rmse": rmse(X_test, X_test_imputed, test_missing),
             "fid": _scoring.fid_to_reference(X_test_imputed, reference, config, image_shape),
         }
-        # Issue 13: the knob's curve points, from the same fitted model.
+        # The knob's curve points, from the same fitted model.
         values.update(_pd_curve.curve_values(imputer, X_test, X_test_missing, test_missing,
                                              reference, config, image_shape))
         if classifier is not None:
@@ -245,9 +267,43 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
     expected_metrics = check_methods(config)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with OutputLock(out_dir, echo):
-        return _run_locked(config, out_dir, expected_metrics, overwrite=overwrite,
-                           progress=progress, plots=plots, echo=echo)
+    with _terminate_as_interrupt(), OutputLock(out_dir, echo):
+        try:
+            return _run_locked(config, out_dir, expected_metrics, overwrite=overwrite,
+                               progress=progress, plots=plots, echo=echo)
+        except KeyboardInterrupt as interrupt:
+            number = getattr(interrupt, "signal_number", signal.SIGINT)
+            echo(f"Interrupted by {signal.Signals(number).name}: the finished cells are kept "
+                 f"in {out_dir / 'results.csv'}; run the same command again to resume.")
+            raise
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like SIGINT's ``KeyboardInterrupt`` so that a terminated run
+    unwinds the same way: the lock record is cleared and the finished cells stay."""
+
+    signal_number = signal.SIGTERM
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """While a run holds its folder, SIGTERM raises :class:`Terminated` (in the main
+    thread, when no other handler was installed); the previous handler comes back."""
+    import threading
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def check_methods(config):
@@ -341,7 +397,8 @@ def _run_locked(config, out_dir, expected_metrics, *, overwrite, progress, plots
 def _log_failure(log_path, result):
     """One entry per failed cell: a tab-separated header line (cell, ``expected`` or
     ``UNEXPECTED``, the error), then the traceback indented by four spaces."""
-    kind = "expected" if result.expected else "UNEXPECTED"
+    kind = (f"expected ({result.kind})" if result.kind else "expected") if result.expected \
+        else "UNEXPECTED"
     body = "".join(f"    {line}\n" for line in result.traceback.rstrip().splitlines())
     with open(log_path, "a") as log:
         log.write(f"{' '.join(map(str, result.key))}\t{kind}\t{result.error}\n{body}")
@@ -353,7 +410,8 @@ def _failure_report(failed, log_path):
     unexpected = [r for r in failed.values() if not r.expected]
     if expected:
         lines.append(f"  {len(expected)} expected failure(s) (divergence, out of memory):")
-        lines += [f"    {' '.join(map(str, r.key))}: {r.error}" for r in expected]
+        lines += [f"    {' '.join(map(str, r.key))}: " + (f"({r.kind}) " if r.kind else "")
+                  + r.error for r in expected]
     if unexpected:
         lines.append(f"  {len(unexpected)} UNEXPECTED failure(s) (a bug in the estimator or "
                      "in skrbm-impute? see the tracebacks):")
@@ -478,7 +536,7 @@ def _record_config(path, config, methods_with_results):
     """Write ``config.json``; with earlier results, refuse settings that would change
     what their cells mean (the axes may grow)."""
     if methods_with_results and path.exists():
-        previous = json.loads(path.read_text())
+        previous = read_run_config(path)
         changed = [key for key in CELL_DEFINING_KEYS if previous.get(key) != _jsonable(config[key])]
         for method in sorted(methods_with_results):
             before = previous.get("params", {}).get(method, {})
