@@ -360,7 +360,9 @@ def make_mask(mechanism, n_images, image_shape=(28, 28), rate=0.5, random_state=
 
     See Also
     --------
-    independent_mask, square_observation_mask, patch_missingness_mask
+    independent_mask : The I.M. mechanism.
+    square_observation_mask : The S.O. mechanism.
+    patch_missingness_mask : The P.M. mechanism.
 
     Examples
     --------
