@@ -14,7 +14,6 @@ import os
 import time
 
 import joblib
-import numpy as np
 import torch
 
 from skrbm_impute import LMRBMImputer, MaskedRBMImputer, MisGANImputer

@@ -12,7 +12,7 @@ two untrained imputers are used, so the choice is not tuned for any trained meth
 """
 
 import argparse
-import numpy as np
+
 from sklearn.linear_model import LogisticRegression
 
 from skrbm_impute import DiffusionInpaintImputer, MeanImputer, apply_mask, make_mask
