@@ -8,7 +8,7 @@ statistics of 60,000 images (the test digits six times, with noise, float32) and
 peak of the NumPy memory allocated during that call (tracemalloc; torch's per-batch
 tensors come on top), which stays at about one batch, not a copy of the images.
 
-    PYTHONPATH=$PWD python benchmarks/bench_fid.py [--threads 1] [--repeats 3]
+    python benchmarks/bench_fid.py [--threads 1] [--repeats 3]
 """
 
 import argparse

@@ -16,7 +16,7 @@ It prints both architectures, their ratio, and the research note's CPU estimate
 scaled to the same number of images (its section 7.3 measured 50,000-image epochs:
 conv 1,240 s and fc 65 s with 2 threads, 37 min and 92 s with 1 thread).
 
-    OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/bench_misgan_epoch.py --threads 1
+    OMP_NUM_THREADS=1 python benchmarks/bench_misgan_epoch.py --threads 1
 """
 
 import argparse

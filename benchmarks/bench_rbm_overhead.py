@@ -7,7 +7,7 @@ Shapes of the epoch benchmark (784 visible, ``--hidden`` hidden, batch 128); for
 - ``cd1_step``: the package's full step (float32, full W, LM with lines 8-9);
 - ``bernoulli``: the step's three Bernoulli draws alone (uniforms, compare, cast);
 - ``uniforms, per step`` / ``uniforms, 8 steps at once``: only the uniforms, drawn
-  per step or for eight steps in one call (the issue's suggestion);
+  per step or for eight steps in one call (fewer, larger random draws);
 - ``elementwise``: the step's sigmoids, differences and concatenations alone.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_rbm_overhead.py --threads 1

@@ -12,9 +12,9 @@ scored.  Prints, ours next to the paper's:
 * with --nearest, diffusion / Mean with the replicated-edge border (the former default);
 * with --accuracy, the Mean-imputer logistic-regression accuracy (%).
 
-    SKRBM_IMPUTE_DATA=../shared/data/mnist OMP_NUM_THREADS=1 PYTHONPATH=$PWD \
+    SKRBM_IMPUTE_DATA=../shared/data/mnist OMP_NUM_THREADS=1 \
         python benchmarks/fidelity_table.py --seeds 0 1 --accuracy --nearest \
-        > benchmarks/results/fidelity_table.md
+        > benchmarks/results/fidelity_table/fidelity_table.md
 """
 
 import argparse

@@ -1,4 +1,4 @@
-"""Train the models the perception-knob study (issue 13) evaluates; saved with joblib.
+"""Train the models the perception-knob study (``perception_knob.py``) evaluates; saved with joblib.
 
 Real MNIST: the first 8,000 of the 10,000 test digits train, the last 2,000 are held
 out.  Masks: I.M. and P.M. at rate 0.6 (``skrbm_impute.masks.make_mask``), training
@@ -14,7 +14,6 @@ import os
 import time
 
 import joblib
-import numpy as np
 import torch
 
 from skrbm_impute import LMRBMImputer, MaskedRBMImputer, MisGANImputer

@@ -26,7 +26,7 @@ Example: the default, architecture "fc" for 100 epochs, takes about 15 CPU minut
 of training on one thread (about 8.5-9.5 CPU s per epoch; see
 ``bench_misgan_epoch.py``), far longer in wall time on a loaded machine::
 
-    OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/misgan_quality.py \
+    OMP_NUM_THREADS=1 python benchmarks/misgan_quality.py \
         --out misgan_eval.npz
 """
 

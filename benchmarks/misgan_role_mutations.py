@@ -1,4 +1,4 @@
-"""Mutation check of the MisGAN role and sign tests (issue 9).
+"""Mutation check of the MisGAN role and sign tests.
 
 Applies one mutation at a time to ``skrbm_impute/_numerics/misgan.py`` (a critic's real
 and fake inputs swapped, a loss sign flipped), runs the new role/sign tests and, apart,
@@ -7,7 +7,7 @@ restored after every mutation (and on any exit through Python); run it on a clea
 checkout and check ``git status`` afterwards.
 
     OMP_NUM_THREADS=1 python benchmarks/misgan_role_mutations.py [--new-only] \
-        > benchmarks/results/misgan_role_mutations.md
+        > benchmarks/results/misgan_role_mutations/misgan_role_mutations.md
 
 It first checks that the new tests pass on the unmutated code.
 """

@@ -43,7 +43,6 @@ Parts (``--parts``):
 import argparse
 import json
 import os
-import sys
 import time
 
 import joblib
@@ -51,19 +50,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from knob_train import RATE, load_split, masks  # noqa: E402
+# ``python benchmarks/perception_knob.py`` puts this folder first on the import path.
+from knob_train import RATE, load_split, masks
 
-from skrbm_impute import DiffusionInpaintImputer, LMRBMImputer, MeanImputer  # noqa: E402
-from skrbm_impute.experiment._methods import make_imputer  # noqa: E402
-from skrbm_impute.experiment._pd_curve import curve_metric, plot_pd_curve  # noqa: E402
-from skrbm_impute.experiment._presets import load_preset  # noqa: E402
-from skrbm_impute._numerics.rbm_posterior import (  # noqa: E402
+from skrbm_impute import DiffusionInpaintImputer, LMRBMImputer, MeanImputer
+from skrbm_impute.experiment._methods import make_imputer
+from skrbm_impute.experiment._pd_curve import curve_metric, plot_pd_curve
+from skrbm_impute.experiment._presets import load_preset
+from skrbm_impute._numerics.rbm_posterior import (
     GIBBS_BURN_IN, GIBBS_THINNING, clamped_chain)
-from skrbm_impute.masks import apply_mask  # noqa: E402
-from skrbm_impute.metrics import (  # noqa: E402
+from skrbm_impute.masks import apply_mask
+from skrbm_impute.metrics import (
     FIDScorer, MaskedRMSEScorer, feature_statistics, fid, interval_coverage, rmse)
-from skrbm_impute.utils._torch import make_generator  # noqa: E402
+from skrbm_impute.utils._torch import make_generator
 
 LABELS = {"lmrbm": "LM-RBM", "rbm": "RBM [5]", "misgan": "MisGAN", "mean": "Mean",
           "diffusion": "Inpaint", "iterative": "IterativeImputer(sample_posterior)"}
@@ -392,7 +391,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", nargs="+", choices=list(PARTS), default=list(PARTS))
     parser.add_argument("--models", default="/tmp/knob_models")
-    parser.add_argument("--out", default="benchmarks/results/knob")
+    parser.add_argument("--out", default="benchmarks/results/perception_knob")
     parser.add_argument("--mechanisms", nargs="+", default=["IM", "PM"])
     parser.add_argument("--levels", nargs="+", type=float, default=[0, 0.25, 0.5, 0.75, 1])
     parser.add_argument("--mean-steps", nargs="+", type=int, default=[100])

@@ -6,13 +6,13 @@ the first 5,000 (masked, same mechanism and rate) fit the Mean imputer and a log
 regression on the Mean-imputed digits; the last 5,000 are masked and scored.  Only the
 two untrained imputers are used, so the choice is not tuned for any trained method.
 
-    SKRBM_IMPUTE_DATA=../shared/data/mnist OMP_NUM_THREADS=1 PYTHONPATH=$PWD \
+    SKRBM_IMPUTE_DATA=../shared/data/mnist OMP_NUM_THREADS=1 \
         python benchmarks/pm_geometry.py [--accuracy] \
-        > benchmarks/results/pm_geometry.md
+        > benchmarks/results/pm_geometry/pm_geometry.md
 """
 
 import argparse
-import numpy as np
+
 from sklearn.linear_model import LogisticRegression
 
 from skrbm_impute import DiffusionInpaintImputer, MeanImputer, apply_mask, make_mask

@@ -2,12 +2,13 @@
 Draw the perception-distortion plane from a results file
 ========================================================
 
+Not run when the documentation is built: it reads the ``results.csv`` of a benchmark run
+(``plot_benchmark_digits.py`` draws the same figure from a run made on the spot).
+
 Each method is a marker; its points, joined in rate order and labelled by rate, sit
 at (RMSE, FID) averaged over the repeat pairs, with standard-error bars; lower-left is
 better.  Works on any ``results.csv`` written by ``skrbm-impute benchmark`` (also a
-partial one of a run still going).
-
-Not run when the documentation is built (it needs a results file)::
+partial one of a run still going)::
 
     python examples/draw_perception_distortion.py RESULTS [OUT.png]
 """

@@ -8,7 +8,7 @@ estimate of the posterior mean (lowest RMSE), ``perception=1`` with one draw of 
 chain whose observed pixels are clamped (a sample of the model's posterior: the
 perception end), and values in between with the interpolation ``(1 - p) x̂_0 + p x̂_1``.
 How far the FID falls along the way depends on the model and the data: on MNIST the
-LM-RBM's FID falls at every step from 0 to 1 (``benchmarks/results/knob``).
+LM-RBM's FID falls at every step from 0 to 1 (``benchmarks/results/perception_knob``).
 ``sample_imputations`` gives several such draws, i.e. multiple imputation, from which
 per-pixel intervals follow.
 

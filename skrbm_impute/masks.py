@@ -10,6 +10,19 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_random_state
 
+__all__ = [
+    "COUNT_ROUNDINGS",
+    "MECHANISMS",
+    "PATCH_PLACEMENTS",
+    "apply_mask",
+    "independent_mask",
+    "make_mask",
+    "patch_count",
+    "patch_missingness_mask",
+    "square_observation_mask",
+]
+
+#: The mechanism codes in the paper's order.
 MECHANISMS = ("IM", "SO", "PM")
 
 
@@ -28,7 +41,31 @@ def _check_shape(n_images, image_shape):
 
 
 def independent_mask(n_images, image_shape=(28, 28), rate=0.5, random_state=None):
-    """I.M.: each pixel is missing independently with probability ``rate``."""
+    """I.M.: each pixel is missing independently with probability ``rate``.
+
+    Parameters
+    ----------
+    n_images : int
+        Number of masks.
+    image_shape : tuple (height, width), default=(28, 28)
+        Shape of one image.
+    rate : float in [0, 1], default=0.5
+        Probability that a pixel is missing.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the draws.
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (n_images, height * width)
+        True where a pixel is missing.
+
+    Examples
+    --------
+    >>> from skrbm_impute import independent_mask
+    >>> mask = independent_mask(1000, (28, 28), rate=0.6, random_state=0)
+    >>> mask.shape, round(float(mask.mean()), 2)
+    ((1000, 784), 0.6)
+    """
     _check_rate(rate)
     height, width = _check_shape(n_images, image_shape)
     rng = check_random_state(random_state)
@@ -41,6 +78,29 @@ def square_observation_mask(n_images, image_shape=(28, 28), rate=0.5, random_sta
     The square's side is ``round(sqrt((1 - rate) * H * W))``, clipped to the image, so
     the realised missing fraction is ``1 - side**2 / (H * W)`` (the same for every
     image; MisGAN's ``BlockMaskedMNIST``).
+
+    Parameters
+    ----------
+    n_images : int
+        Number of masks.
+    image_shape : tuple (height, width), default=(28, 28)
+        Shape of one image.
+    rate : float in [0, 1], default=0.5
+        Requested missing fraction; the realised one is the nearest that a square allows.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the squares' positions.
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (n_images, height * width)
+        True where a pixel is missing.
+
+    Examples
+    --------
+    >>> from skrbm_impute import square_observation_mask
+    >>> mask = square_observation_mask(3, (28, 28), rate=0.6, random_state=0)
+    >>> (~mask).sum(axis=1)  # one observed 18x18 square per image
+    array([324, 324, 324])
     """
     _check_rate(rate)
     height, width = _check_shape(n_images, image_shape)
@@ -59,7 +119,9 @@ def square_observation_mask(n_images, image_shape=(28, 28), rate=0.5, random_sta
     return mask.reshape(n_images, height * width)
 
 
+#: Where P.M. rectangles may lie: cut at the border, or wholly inside the image.
 PATCH_PLACEMENTS = ("clipped", "inside")
+#: How the real P.M. rectangle count becomes a whole number per image.
 COUNT_ROUNDINGS = ("stochastic", "nearest")
 
 
@@ -89,24 +151,9 @@ def patch_missingness_mask(n_images, image_shape=(28, 28), rate=0.5, patch_size=
     number; the expected fraction is then ``f(round(k))``).  On 28x28 with the default
     4x4 rectangles ``k`` is about 18.7, 48.5 and 125.4 at rates 0.3, 0.6 and 0.9.
 
-    Why this geometry (``benchmarks/pm_geometry.py`` on the 10,000 real MNIST test
-    digits: the first 5,000, masked, fit the Mean imputer and a logistic regression;
-    the last 5,000 are masked and scored; ``benchmarks/results/pm_geometry.md``).  The
-    paper's own figures say what its P.M. looked like.  Its Mean-imputer RMSE under
-    P.M. (.262/.264/.262 at 0.3/0.6/0.9) is only 1.019/1.027/1.019 times its I.M. one
-    (.257), so its holes fall nearly uniformly over pixel positions, not on the digit;
-    the former geometry here (4 near-square patches kept inside the frame) gave
-    1.236/1.226/1.396 and hid 91 % of the ink at 0.6 (issue 9).  Any small clipped square gives
-    1.01-1.05; the size is then fixed by the paper's diffusion/Mean RMSE ratio,
-    .763/.860/1.057, which grows with the rectangle (less context around each hole):
-    side 3 gives 0.69/0.79/0.99, **side 4 0.760/0.854/1.037**, side 5 0.82/0.90/1.07,
-    side 8 0.91/0.98/1.14.  Side 4 also has Mean ratios 1.020/1.023/1.012 and a
-    Mean-imputer accuracy of 80.2/66.2/38.9 % (paper 85.4/74.6/44.2; on the same
-    5,000 training digits I.M. gives 85.8/81.3/62.0 against the paper's 90.5/87.4/71.5,
-    so the P.M./I.M. accuracy ratios, 0.93/0.81/0.63, are the paper's 0.94/0.85/0.62).
-    ``placement="inside"`` piles the holes on the image centre again (5x5: Mean
-    ratio 1.14/1.12/1.06).  Only the two untrained imputers enter this choice, never a
-    trained model's score.
+    The default geometry (4x4 rectangles clipped at the border) is the one whose
+    untrained-imputer figures match the paper's Table 1; the measurements are in the
+    user guide, :doc:`/user_guide/measurements`.
 
     Parameters
     ----------
@@ -133,6 +180,13 @@ def patch_missingness_mask(n_images, image_shape=(28, 28), rate=0.5, patch_size=
     -------
     mask : ndarray of bool, shape (n_images, height * width)
         True where a pixel is missing.
+
+    Examples
+    --------
+    >>> from skrbm_impute import patch_missingness_mask
+    >>> mask = patch_missingness_mask(2000, (28, 28), rate=0.6, random_state=0)
+    >>> round(float(mask.mean()), 2)
+    0.6
     """
     _check_rate(rate)
     height, width = _check_shape(n_images, image_shape)
@@ -235,6 +289,28 @@ def patch_count(rate, image_shape=(28, 28), patch_size=(4, 4), placement="clippe
     Solves ``mean_ij 1 - (1 - q_ij) ** k = rate`` by bisection, where ``q_ij`` is the
     probability that one rectangle covers pixel (i, j) (see
     :func:`patch_missingness_mask`).  The fraction grows with ``k`` and tends to 1.
+
+    Parameters
+    ----------
+    rate : float in [0, 1]
+        Expected missing fraction.
+    image_shape : tuple (height, width), default=(28, 28)
+        Shape of one image.
+    patch_size : int or tuple (height, width), default=(4, 4)
+        Size of every rectangle before clipping (an int means a square).
+    placement : {"clipped", "inside"}, default="clipped"
+        Where the rectangles may lie, as in :func:`patch_missingness_mask`.
+
+    Returns
+    -------
+    k : float
+        The real count; ``inf`` for ``rate=1``.
+
+    Examples
+    --------
+    >>> from skrbm_impute.masks import patch_count
+    >>> [round(patch_count(rate), 1) for rate in (0.3, 0.6, 0.9)]
+    [18.7, 48.5, 125.4]
     """
     _check_rate(rate)
     height, width = _check_shape(0, image_shape)
@@ -258,11 +334,41 @@ def patch_count(rate, image_shape=(28, 28), patch_size=(4, 4), placement="clippe
 
 def make_mask(mechanism, n_images, image_shape=(28, 28), rate=0.5, random_state=None,
               **kwargs):
-    """Dispatch on ``mechanism`` in {"IM", "SO", "PM"} (dots and case ignored).
+    """The mask of the mechanism named ``mechanism``: I.M., S.O. or P.M.
 
-    ``**kwargs`` go to the mechanism's function, e.g. the P.M. geometry
-    (``patch_size``, ``placement``, ``count_rounding``); without them P.M. is the
-    paper-faithful default of :func:`patch_missingness_mask`.
+    Parameters
+    ----------
+    mechanism : {"IM", "SO", "PM"}
+        The mechanism's code; dots and case are ignored (``"I.M."`` and ``"im"`` work).
+    n_images : int
+        Number of masks.
+    image_shape : tuple (height, width), default=(28, 28)
+        Shape of one image.
+    rate : float in [0, 1], default=0.5
+        Missing fraction (expected for I.M. and P.M., nearest achievable for S.O.).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the mask.
+    **kwargs : dict
+        Passed to the mechanism's function, e.g. the P.M. geometry (``patch_size``,
+        ``placement``, ``count_rounding``); without them P.M. is the paper-faithful
+        default of :func:`patch_missingness_mask`.
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (n_images, height * width)
+        True where a pixel is missing.
+
+    See Also
+    --------
+    independent_mask : The I.M. mechanism.
+    square_observation_mask : The S.O. mechanism.
+    patch_missingness_mask : The P.M. mechanism.
+
+    Examples
+    --------
+    >>> from skrbm_impute import make_mask
+    >>> make_mask("I.M.", 5, (28, 28), rate=0.3, random_state=0).shape
+    (5, 784)
     """
     key = mechanism.replace(".", "").upper()
     functions = {
@@ -278,7 +384,28 @@ def make_mask(mechanism, n_images, image_shape=(28, 28), rate=0.5, random_state=
 
 
 def apply_mask(X, mask):
-    """Return a float copy of ``X`` with NaN where ``mask`` is True (``X`` is unchanged)."""
+    """Return a float copy of ``X`` with NaN where ``mask`` is True (``X`` is unchanged).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Complete data.
+    mask : array-like of bool, shape (n_samples, n_features)
+        True where an entry is to be missing.
+
+    Returns
+    -------
+    X_missing : ndarray of float, shape (n_samples, n_features)
+        The copy, with NaN marking the missing entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrbm_impute import apply_mask
+    >>> apply_mask(np.ones((2, 2)), np.array([[True, False], [False, True]]))
+    array([[nan,  1.],
+           [ 1., nan]])
+    """
     X = np.array(X, dtype=float, copy=True)
     mask = np.asarray(mask, dtype=bool)
     if mask.shape != X.shape:

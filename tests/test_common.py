@@ -23,7 +23,7 @@ from sklearn.utils.validation import FLOAT_DTYPES, validate_data
 import skrbm_impute
 from skrbm_impute import MeanImputer
 from skrbm_impute.impute._base import BaseImputer
-from skrbm_impute.utils._testing import imputer_test_instances
+from _imputer_table import imputer_test_instances
 
 IMPUTERS = imputer_test_instances()
 

@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skrbm_impute.utils._testing import (
+from _imputer_table import (
     EXPECTED_FAILED_CHECKS,
     expected_failed_checks,
     imputer_test_instances,

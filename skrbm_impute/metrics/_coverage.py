@@ -28,8 +28,10 @@ def interval_coverage(X_true, draws, missing, *, level=0.9, return_width=False):
     Returns
     -------
     coverage : float
+        Fraction of the missing entries inside their interval.
     width : float
-        Only with ``return_width=True``.
+        The mean interval width over the missing entries; only with
+        ``return_width=True``.
 
     Examples
     --------

@@ -24,6 +24,22 @@ class FeatureStatistics(NamedTuple):
 
     Compute it once with :func:`feature_statistics` for a reference set and pass it to
     :func:`fid` or :class:`FIDScorer` in place of the images.
+
+    Parameters
+    ----------
+    mu : ndarray of shape (d,)
+        Feature mean.
+    sigma : ndarray of shape (d, d)
+        Feature covariance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrbm_impute.metrics import FeatureStatistics, frechet_distance
+    >>> a = FeatureStatistics(np.zeros(2), np.eye(2))
+    >>> b = FeatureStatistics(np.ones(2), np.eye(2))
+    >>> round(float(frechet_distance(a, b)), 6)
+    2.0
     """
 
     mu: np.ndarray
@@ -31,7 +47,7 @@ class FeatureStatistics(NamedTuple):
 
 
 class InceptionFeatures:
-    """pytorch-fid's InceptionV3 (the TensorFlow FID network) as a feature extractor.
+    """The InceptionV3 of pytorch-fid (the TensorFlow FID network) as a feature extractor.
 
     Gray images (n, H * W) are repeated over three channels; pytorch-fid resizes them
     to 299x299 and maps [0, 1] to [-1, 1].  ``features="inception"`` is
@@ -62,6 +78,12 @@ class InceptionFeatures:
     calls, so pass the same instance to repeated :func:`fid` calls rather than the
     string ``"inception"``, which loads the weights each time.  The loaded network
     is not pickled.
+
+    Examples
+    --------
+    >>> from skrbm_impute.metrics import InceptionFeatures
+    >>> InceptionFeatures(download=False).weights_path().name
+    'pt_inception-2015-12-05-6726825d.pth'
     """
 
     def __init__(self, weights=None, dims=2048, download=True):
@@ -79,7 +101,13 @@ class InceptionFeatures:
                 f"download={self.download!r})")
 
     def weights_path(self):
-        """Where the weights are read from: ``weights`` or the torch hub cache file."""
+        """Where the weights are read from: ``weights`` or the torch hub cache file.
+
+        Returns
+        -------
+        path : Path
+            The weights file (it may not exist yet).
+        """
         from pytorch_fid.inception import FID_WEIGHTS_URL
 
         if self.weights is not None:
@@ -257,6 +285,15 @@ def feature_statistics(X, *, features="mnist-lenet", image_shape=None,
     -------
     statistics : FeatureStatistics
         ``(mu, sigma)``: feature mean (d,) and covariance (d, d), float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrbm_impute.metrics import feature_statistics
+    >>> X = np.random.default_rng(0).random((100, 784))
+    >>> statistics = feature_statistics(X)  # the bundled LeNet's 50 features
+    >>> statistics.mu.shape, statistics.sigma.shape
+    ((50,), (50, 50))
     """
     X = check_array(X, dtype=None, ensure_min_samples=2)
     if not (isinstance(batch_size, (int, np.integer)) and batch_size >= 1):

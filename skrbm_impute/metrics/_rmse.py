@@ -26,6 +26,7 @@ def rmse(X_true, X_imputed, missing, *, pooled=False):
     Returns
     -------
     error : float
+        The mean per-image RMSE (or the pooled RMSE).
 
     Examples
     --------

@@ -74,7 +74,20 @@ class MaskedRMSEScorer:
                 f"{self.random_state!r}, step={self.step!r}, pooled={self.pooled!r})")
 
     def hide(self, X):
-        """The NaN copy of ``X`` and the boolean mask of the entries hidden in it."""
+        """The NaN copy of ``X`` and the boolean mask of the entries hidden in it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data with NaN marking missing entries.
+
+        Returns
+        -------
+        X_hidden : ndarray of shape (n_samples, n_features)
+            A copy of ``X`` with ``fraction`` of its observed entries set to NaN too.
+        hidden : ndarray of bool, shape (n_samples, n_features)
+            True at the entries hidden here.
+        """
         if not 0 < self.fraction < 1:
             raise ValueError(f"fraction must be in (0, 1); got {self.fraction!r}.")
         X = check_array(X, dtype=np.float64, ensure_all_finite="allow-nan")
@@ -117,7 +130,14 @@ class FIDScorer:
         Complete reference images (for example the clean training digits) in the
         imputer's output space, or their precomputed statistics.  Images are turned
         into statistics once, here, so the scorer pickles cheaply to parallel workers.
-    features, image_shape, batch_size, device
+    features : str, InceptionFeatures, torch module, transformer or callable, \
+            default="mnist-lenet"
+        The feature extractor, as in :func:`fid`.
+    image_shape : tuple (height, width) or None, default=None
+        As in :func:`fid`.
+    batch_size : int, default=256
+        As in :func:`fid`.
+    device : {"cpu", "cuda", "auto"} or torch.device, default="cpu"
         As in :func:`fid`.
     step : str, int or None, default=None
         The imputer in a Pipeline, as in :class:`MaskedRMSEScorer`.
@@ -126,6 +146,20 @@ class FIDScorer:
     ----------
     reference_statistics_ : FeatureStatistics
         The reference's feature mean and covariance.
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> from skrbm_impute import MeanImputer, apply_mask, independent_mask
+    >>> from skrbm_impute.datasets import load_digits_01
+    >>> from skrbm_impute.metrics import FIDScorer
+    >>> X, _ = load_digits_01()
+    >>> X_missing = apply_mask(X, independent_mask(len(X), (8, 8), rate=0.5, random_state=0))
+    >>> features = PCA(n_components=10, random_state=0).fit(X[:900])  # any fitted transformer
+    >>> scorer = FIDScorer(X[:900], features=features)
+    >>> imputer = MeanImputer().fit(X_missing[:900])
+    >>> scorer(imputer, X_missing[900:]) < 0  # minus the FID: greater is better
+    True
     """
 
     def __init__(self, reference, features="mnist-lenet", image_shape=None,

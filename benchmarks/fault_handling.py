@@ -1,13 +1,19 @@
-"""Reproduce every item of issue 11 (reliability and security) and print what happens.
+"""Reproduce every fault and hostile input the package guards against and print what happens.
 
-Run it against any checkout to compare (the closing note's "before" and "now" columns):
+Faults of a benchmark run (concurrent runs into one folder, a stale lock, torn, duplicated
+or NaN result rows, damaged saved models, diverging training, a failing method), hostile
+input (presets naming arbitrary callables, method names that are paths, downloads with the
+wrong content) and bad command-line input.  Run it with the installed package of each
+version to compare (``benchmarks/results/fault_handling/`` holds a run before the guards
+and one after):
 
-    PYTHONPATH=<checkout> OMP_NUM_THREADS=1 python benchmarks/issue11_faults.py > out.md
+    OMP_NUM_THREADS=1 python benchmarks/fault_handling.py > out.md
 
 Each item prints one markdown row ``| item | outcome |``.  Small data (8x8 digits,
 the Mean imputer), so the whole script takes about a minute on one core.
 """
 
+import importlib.util
 import io
 import json
 import os
@@ -15,12 +21,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(tempfile.mkdtemp(prefix="issue11-"))
+HERE = Path(tempfile.mkdtemp(prefix="skrbm-faults-"))
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join(
     [os.environ.get("PYTHONPATH", ""), str(HERE)]).strip(os.pathsep))
 SMALL = {
@@ -35,7 +40,10 @@ SMALL = {
     "    def fit(self, X, y=None):\n        time.sleep(1.0)\n        return super().fit(X, y)\n"
     "class Diverging(MeanImputer):\n"
     "    def fit(self, X, y=None):\n        raise FloatingPointError('diverged in epoch 1')\n")
-sys.path.insert(0, str(HERE))
+# The subprocesses import slowmean through PYTHONPATH; this process registers it directly.
+_spec = importlib.util.spec_from_file_location("slowmean", HERE / "slowmean.py")
+sys.modules["slowmean"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sys.modules["slowmean"])
 
 
 def short(text, n=230):

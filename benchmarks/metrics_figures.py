@@ -1,4 +1,4 @@
-"""The figures issue 5 asks for: bundled-LeNet accuracy, an FID table, a masked-RMSE search.
+"""The metrics' figures: bundled-LeNet accuracy, an FID table, a masked-RMSE search.
 
 1. Accuracy of the bundled LeNet on the 10,000 MNIST test digits.
 2. On 2,000 MNIST test digits with I.M. at 0.3 / 0.6 / 0.9, the FID (bundled LeNet
@@ -9,7 +9,7 @@
 3. GridSearchCV over DiffusionInpaintImputer(n_iter=[1, 10, 200]) scored by the
    masked-RMSE scorer on 1,500 NaN-masked test digits (I.M. 0.5, 3-fold).
 
-    OMP_NUM_THREADS=1 PYTHONPATH=$PWD python benchmarks/metrics_must_show.py
+    OMP_NUM_THREADS=1 python benchmarks/metrics_figures.py
 """
 
 import time

@@ -1,21 +1,22 @@
-"""The table of test instances and expected scikit-learn check failures.
+"""The table of test instances and expected scikit-learn check failures (tests only).
 
 A new imputer joins every shared test (``tests/test_common.py`` and the
-scikit-learn estimator checks) by adding a cheap instance to ``_build_instances``
+scikit-learn estimator checks) by adding a cheap instance to ``imputer_test_instances``
 and, if some generic check cannot apply to it, an entry with the reason to
 ``EXPECTED_FAILED_CHECKS``.
 """
 
+from skrbm_impute.impute import (
+    DiffusionInpaintImputer,
+    LMRBMImputer,
+    MaskedRBMImputer,
+    MeanImputer,
+    MisGANImputer,
+)
 
-def _build_instances():
-    from ..impute import (
-        DiffusionInpaintImputer,
-        LMRBMImputer,
-        MaskedRBMImputer,
-        MeanImputer,
-        MisGANImputer,
-    )
 
+def imputer_test_instances():
+    """Fresh, cheap instances of every imputer the package exports."""
     return [
         MeanImputer(),
         DiffusionInpaintImputer(n_iter=20),
@@ -25,11 +26,6 @@ def _build_instances():
             architecture="fc", n_epochs=1, batch_size=16, latent_size=8, random_state=0
         ),
     ]
-
-
-def imputer_test_instances():
-    """Fresh, cheap instances of every imputer the package exports."""
-    return _build_instances()
 
 
 _OWN_VERSIONS = (
