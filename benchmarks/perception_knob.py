@@ -57,7 +57,8 @@ from knob_train import RATE, load_split, masks  # noqa: E402
 from skrbm_impute import DiffusionInpaintImputer, LMRBMImputer, MeanImputer  # noqa: E402
 from skrbm_impute._numerics import rbm_posterior  # noqa: E402
 from skrbm_impute.experiment._methods import make_imputer  # noqa: E402
-from skrbm_impute.experiment._pd_curve import curve_metric, plot_pd_curve  # noqa: E402
+from skrbm_impute.experiment._pd_curve import curve_metric  # noqa: E402
+from skrbm_impute.experiment._plots import plot_pd_curve  # noqa: E402
 from skrbm_impute.experiment._presets import load_preset  # noqa: E402
 from skrbm_impute.impute._rbm_posterior import GIBBS_BURN_IN, GIBBS_THINNING  # noqa: E402
 from skrbm_impute.masks import apply_mask  # noqa: E402
