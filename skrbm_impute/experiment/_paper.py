@@ -225,16 +225,16 @@ def budget_notes(frame, params=None):
     for method, batches in undertrained_methods(frame).items():
         label = method_label(method, (params or {}).get(method))
         n_cells = len(frame[frame["method"] == method][["mechanism", "rate"]].drop_duplicates())
-        where = ("every cell" if len(batches) == n_cells
-                 else "the cells " + ", ".join(
+        where = ("in every cell" if len(batches) == n_cells
+                 else "in " + ", ".join(
                      f"{MECHANISM_LABELS.get(m, m)} {r:g}"
                      for (name, m, r) in sorted(cells, key=lambda k: (mechanism_rank(k[1]), k[2]))
                      if name == method))
         lines.append(
-            f"{UNDERTRAINED_MARK} {label}, {where}: {undertrained_text(batches)} (fewer than "
-            f"{MISGAN_UNDERTRAINED_BELOW:,}, below which MisGAN has not learnt the digits): "
-            "not comparable with Table 1.  The `paper` preset trains it as the paper does "
-            "(on a GPU).")
+            f"{UNDERTRAINED_MARK} {label} {where}: {undertrained_text(batches)}; below "
+            f"{MISGAN_UNDERTRAINED_BELOW:,} its imputations are worse than the Mean "
+            "imputer's, so these numbers are not comparable with Table 1.  The `paper` "
+            "preset trains MisGAN as the paper does (on a GPU).")
     budgets = recorded_budgets(frame)
     if ("misgan" in set(frame["method"])
             and not any(method == "misgan" for method, _, _ in budgets)):
@@ -246,7 +246,21 @@ def budget_notes(frame, params=None):
 
 
 def paper_value(mechanism, rate, metric, method):
-    """The paper's Table 1 value, or None (both readings of [5] get the [5] column)."""
+    """The paper's Table 1 value of one method in one cell.
+
+    Parameters
+    ----------
+    mechanism : {"IM", "SO", "PM"}
+    rate : float
+    metric : {"rmse", "fid", "accuracy", "hidden_accuracy"}
+    method : str
+        A method name; both readings of [5] (``rbm``, ``rbm-bm``) get the [5] column.
+
+    Returns
+    -------
+    value : float or None
+        None when the paper reports no such value.
+    """
     method = PAPER_COLUMN.get(method, method)
     row = TABLE1.get((mechanism, round(float(rate), 6)))
     if row is None or method not in PAPER_METHODS:

@@ -68,11 +68,46 @@ def _figure_legend(fig, axes, ncol, bottom):
 
 
 def _fid_scale(ax, values):
-    """FID spans orders of magnitude: log scale, or symlog when a value is 0."""
+    """FID spans orders of magnitude: log scale, or symlog when a value is 0.  Ticks
+    are plain numbers (1, 2, 5, 10, ... within two decades), not powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
     if len(values) and (values > 0).all():
         ax.set_yscale("log")
+        decades = np.log10(values.max() / values.min())
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0,) if decades > 2 else (1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     else:
         ax.set_yscale("symlog", linthresh=0.1)
+
+
+def _clamp_outliers(ax, points, keep, color_of, keep_x=()):
+    """Fit the x axis to the ``keep`` points (and the x values ``keep_x``) and draw
+    every other point beyond it as a ▶ on the right edge, labelled with its RMSE, so an
+    undertrained method far to the right does not squeeze the others into a corner.
+
+    ``points`` are ``(method, x, y)``; returns the points to draw in place and whether
+    any point was moved to the edge."""
+    inside = [x for method, x, _ in points if method in keep] + list(keep_x)
+    if not inside:
+        return points, False
+    low, high = min(inside), max(inside)
+    pad = 0.08 * (high - low or high or 1.0)
+    right = high + pad
+    drawn = []
+    for method, x, y in points:
+        if method in keep or x <= right:
+            drawn.append((method, x, y))
+            continue
+        ax.plot([right], [y], marker=">", color=color_of(method), markersize=7,
+                markerfacecolor="white", linestyle="none", clip_on=False)
+        ax.annotate(f"{x:.2f}", (right, y), textcoords="offset points", xytext=(-4, 5),
+                    ha="right", fontsize=7, color=color_of(method))
+    ax.set_xlim(low - pad, right)
+    return drawn, len(drawn) < len(points)
 
 
 def plot_curves(frame, path, *, methods=None, params=None):
@@ -248,10 +283,12 @@ def plot_pd_curve(frame, path, *, methods=None, params=None):
     style = _style(methods)
     fig, axes = plt.subplots(len(mechanisms), len(rates), squeeze=False, sharey="row",
                              figsize=(3.3 * len(rates) + 0.5, 2.9 * len(mechanisms) + 0.9))
+    clamped = False
     for row, mechanism in enumerate(mechanisms):
         fids = []
         for col, rate in enumerate(rates):
             ax = axes[row, col]
+            ordinary, curve_x = [], []
             for method in methods:
                 color, marker = style[method]
                 curve = curves[(curves["method"] == method) & (curves["mechanism"] == mechanism)
@@ -265,15 +302,28 @@ def plot_pd_curve(frame, path, *, methods=None, params=None):
                             ax.annotate(f"{level:g}", (x, y), textcoords="offset points",
                                         xytext=(4, 3), fontsize=7, color=color)
                     fids += list(curve["fid"])
+                    curve_x += list(curve["rmse"])
                 if (method, mechanism, rate) in points.index:
                     x, y = points.loc[(method, mechanism, rate), ["rmse", "fid"]]
-                    if not (np.isfinite(x) and np.isfinite(y)):
-                        continue
-                    full = not len(curve) and (method, mechanism, float(rate)) not in hollow
-                    ax.plot([x], [y], color=color, marker=marker, linestyle="none",
-                            markersize=7, markerfacecolor=color if full else "white",
-                            label=None if len(curve) else _label(method, params, undertrained))
-                    fids.append(y)
+                    if np.isfinite(x) and np.isfinite(y):
+                        ordinary.append((method, x, y, len(curve) > 0))
+            comparable = {m for m, *_ in ordinary if (m, mechanism, float(rate)) not in hollow}
+            shown, moved = _clamp_outliers(ax, [(m, x, y) for m, x, y, _ in ordinary], comparable,
+                                    lambda m: style[m][0], curve_x)
+            clamped = clamped or moved
+            on_curve = {m for m, _, _, has_curve in ordinary if has_curve}
+            for method, x, y in shown:
+                color, marker = style[method]
+                full = method not in on_curve and (method, mechanism, float(rate)) not in hollow
+                ax.plot([x], [y], color=color, marker=marker, linestyle="none",
+                        markersize=7, markerfacecolor=color if full else "white")
+            for method, _, y, _ in ordinary:
+                fids.append(y)
+                if method not in on_curve:  # the legend entry of a method without a curve
+                    color, marker = style[method]
+                    ax.plot([], [], color=color, marker=marker, linestyle="none", markersize=7,
+                            markerfacecolor="white" if method in undertrained else color,
+                            label=_label(method, params, undertrained))
             ax.set_title(f"{MECHANISM_LABELS.get(mechanism, mechanism)}, rate {rate:g}",
                          fontsize=10)
             ax.grid(alpha=0.3)
@@ -286,6 +336,9 @@ def plot_pd_curve(frame, path, *, methods=None, params=None):
             _fid_scale(ax, np.asarray(fids, dtype=float))
     fig.suptitle("Perception knob: each RBM imputing from perception 0 (mean field) "
                  "to 1 (a posterior sample)", fontsize=11)
+    if clamped:
+        axes[0, 0].plot([], [], marker=">", color="0.3", markerfacecolor="white",
+                        linestyle="none", label="undertrained, beyond the axis (its RMSE)")
     _figure_legend(fig, axes, ncol=3, bottom=0.08)
     fig.savefig(path, dpi=120)
     plt.close(fig)
