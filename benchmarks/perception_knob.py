@@ -54,11 +54,11 @@ import torch
 from knob_train import RATE, load_split, masks
 
 from skrbm_impute import DiffusionInpaintImputer, LMRBMImputer, MeanImputer
+from skrbm_impute._numerics.rbm_posterior import GIBBS_BURN_IN, GIBBS_THINNING, clamped_chain
 from skrbm_impute.experiment._methods import make_imputer
-from skrbm_impute.experiment._pd_curve import curve_metric, plot_pd_curve
+from skrbm_impute.experiment._pd_curve import curve_metric
+from skrbm_impute.experiment._plots import plot_pd_curve
 from skrbm_impute.experiment._presets import load_preset
-from skrbm_impute._numerics.rbm_posterior import (
-    GIBBS_BURN_IN, GIBBS_THINNING, clamped_chain)
 from skrbm_impute.masks import apply_mask
 from skrbm_impute.metrics import (
     FIDScorer, MaskedRMSEScorer, feature_statistics, fid, interval_coverage, rmse)

@@ -68,13 +68,24 @@ def test_shipped_presets_load_and_cover_the_study():
     assert list_presets() == ["quick", "cpu", "paper"]
     for name in list_presets():
         config = load_preset(name)
-        assert config["methods"] == ["mean", "diffusion", "misgan", "rbm", "rbm-bm", "lmrbm"]
+        # the default run shows the paper's five methods; the longer presets add the
+        # second reading of [5]
+        assert config["methods"] == (["mean", "diffusion", "misgan", "rbm", "lmrbm"]
+                                     if name == "quick" else
+                                     ["mean", "diffusion", "misgan", "rbm", "rbm-bm", "lmrbm"])
         # both readings of [5] train like the other RBMs of the preset
-        assert config["params"]["rbm-bm"] == config["params"]["rbm"]
+        assert config["params"].get("rbm-bm", config["params"]["rbm"]) == config["params"]["rbm"]
         assert config["params"]["lmrbm"] == config["params"]["rbm"]  # LM vs [5]: same settings
         assert config["mechanisms"] == ["IM", "SO", "PM"]
     quick = load_preset("quick")
     assert quick["dataset"] == "mnist-sample" and quick["device"] == "cpu"
+    assert (quick["n_train"], quick["n_test"]) == (4000, 1000)
+    # the RBMs train with the estimators' defaults
+    assert quick["params"]["rbm"] == quick["params"]["lmrbm"] == {}
+    # MisGAN's budgets on a CPU are counted in batches, whatever the training set's size
+    for name in ("quick", "cpu"):
+        misgan = load_preset(name)["params"]["misgan"]
+        assert "n_epochs" not in misgan and 0 < misgan["max_iter"] < 390_000
     paper = load_preset("paper")
     assert paper["dataset"] == "mnist"
     assert (paper["n_train"], paper["n_test"]) == (50_000, 10_000)
@@ -559,7 +570,7 @@ def test_every_method_end_to_end_with_tiny_settings(tmp_path):
         {"dataset": "mnist-sample", "n_train": 80, "n_test": 40, "mechanisms": ["IM", "SO"],
          "rates": [0.5], "n_test_repeats": 1, "n_examples": 3, "params": tiny_methods,
          "metrics": {"classifier_max_iter": 20}},
-        tmp_path, progress=False, echo=None)
+        tmp_path, progress=False, echo=lambda *a: None)
     frame = read_results(tmp_path)
     assert run.n_computed == 12
     assert np.isfinite(frame["value"]).all()
@@ -576,3 +587,175 @@ def test_every_method_end_to_end_with_tiny_settings(tmp_path):
                  "--model", str(tmp_path / "models" / "lmrbm__IM__0.5.joblib")]) == 0
     out = np.load(tmp_path / "out.npy")
     assert not np.isnan(out).any() and ((out >= 0) & (out <= 1)).all()
+
+
+# --- training budgets: undertrained cells --------------------------------------------
+
+from skrbm_impute.experiment import _paper, _plots  # noqa: E402
+
+THRESHOLD = _paper.MISGAN_UNDERTRAINED_BELOW
+
+
+def _budget_frame(batches, cells=(("IM", 0.9),), misgan_scale=0.7):
+    """Synthetic results (4 test repeats per cell) with MisGAN's training batches per
+    cell (``None``: no ``training_batches`` rows, as in results of older versions)."""
+    rows = []
+    rng = np.random.default_rng(0)
+    budgets = batches if isinstance(batches, dict) else {cell: batches for cell in cells}
+    for mechanism, rate in cells:
+        for method, scale in (("mean", 1.0), ("lmrbm", 0.5), ("rbm", 0.6),
+                              ("misgan", misgan_scale)):
+            for t in range(4):
+                for metric in ("rmse", "fid"):
+                    base = 0.25 if metric == "rmse" else 50
+                    value = scale * base * (1 + 0.01 * rng.standard_normal())
+                    rows.append((method, mechanism, rate, 0, t, metric, value))
+                if method == "misgan" and budgets[(mechanism, rate)] is not None:
+                    rows.append((method, mechanism, rate, 0, t, "training_batches",
+                                 float(budgets[(mechanism, rate)])))
+    return pd.DataFrame(rows, columns=["method", "mechanism", "rate", "train_repeat",
+                                       "test_repeat", "metric", "value"])
+
+
+@pytest.mark.parametrize("batches", [THRESHOLD - 1, THRESHOLD, 10 * THRESHOLD])
+def test_undertrained_marks_appear_exactly_below_the_threshold(batches, tmp_path):
+    frame = _budget_frame(batches)
+    undertrained = batches < THRESHOLD
+    label = f"undertrained: {batches:,} of the paper's ≈ 390,000 batches"
+    assert _paper.undertrained_cells(frame) == ({("misgan", "IM", 0.9): batches}
+                                                if undertrained else {})
+    text = compare_with_paper(frame)
+    fid_claim = next(line for line in text.splitlines()
+                     if line.startswith("| MisGAN lowest FID | I.M. 0.9 |"))
+    rmse_claim = next(line for line in text.splitlines()
+                      if line.startswith("| MisGAN RMSE > Mean at 0.9 | I.M. 0.9 |"))
+    misgan_ratio = next(line for line in text.splitlines()
+                        if line.startswith("| I.M. 0.9 |")).split("|")[3]
+    _runner.write_summaries(tmp_path, frame, {"dataset": "synthetic"}, echo=lambda *a: None)
+    summary = (tmp_path / "summary.md").read_text()
+    if undertrained:
+        assert label in text and label in summary
+        assert fid_claim.endswith(f"| not comparable ({label}) |")
+        assert rmse_claim.endswith(f"| not comparable ({label}) |")
+        assert misgan_ratio.strip().endswith("‡")
+        assert "| RMSE | Mean | MisGAN ‡ | RBM [5] | RBM LM |" in summary
+    else:
+        assert "undertrained" not in text and "undertrained" not in summary
+        assert "‡" not in text and "‡" not in summary
+        assert fid_claim.endswith("| does not hold |")  # MisGAN's FID is above LM-RBM's
+        assert rmse_claim.endswith("| does not hold |")  # and its RMSE below Mean's
+        assert "| RMSE | Mean | MisGAN | RBM [5] | RBM LM |" in summary
+
+
+def test_undertrained_marks_are_per_cell():
+    frame = _budget_frame({("IM", 0.9): 100, ("SO", 0.9): THRESHOLD},
+                          cells=(("IM", 0.9), ("SO", 0.9)))
+    lines = compare_with_paper(frame).splitlines()
+    rows = {cell: next(line for line in lines if line.startswith(f"| {cell} |"))
+            for cell in ("I.M. 0.9", "S.O. 0.9")}
+    assert rows["I.M. 0.9"].split("|")[3].strip().endswith("‡")
+    assert not rows["S.O. 0.9"].split("|")[3].strip().endswith("‡")
+    assert any(line.startswith("‡ MisGAN in I.M. 0.9: undertrained: 100 of the "
+                               "paper's ≈ 390,000 batches;") for line in lines)
+    verdicts = {cell: next(line for line in lines
+                           if line.startswith(f"| MisGAN lowest FID | {cell} |"))
+                for cell in rows}
+    assert "not comparable (undertrained: 100 of" in verdicts["I.M. 0.9"]
+    assert verdicts["S.O. 0.9"].endswith("| does not hold |")
+
+
+def test_lowest_rmse_leaves_out_an_undertrained_rival():
+    # MisGAN's RMSE is the lowest of all (0.3 x Mean); undertrained, it is no rival.
+    for batches, rival in ((THRESHOLD - 1, "rbm"), (THRESHOLD, "misgan")):
+        text = compare_with_paper(_budget_frame(batches, misgan_scale=0.3))
+        claim = next(line for line in text.splitlines() if "LM-RBM lowest RMSE" in line)
+        assert f"| vs {rival}: " in claim
+        assert ("MisGAN left out: undertrained" in claim) == (rival == "rbm")
+        assert claim.endswith("| holds |" if rival == "rbm" else "| does not hold |")
+
+
+def test_results_without_training_batches_still_read_summarize_and_plot(tmp_path):
+    frame = _budget_frame(None)
+    # a results file as older versions wrote it: no training_batches rows
+    frame.to_csv(tmp_path / "results.csv", index=False)
+    read = read_results(tmp_path)
+    assert len(read) == len(frame) and "training_batches" not in set(read["metric"])
+    assert _paper.undertrained_cells(read) == {}
+    text = compare_with_paper(read)
+    assert "MisGAN's training batches are not recorded" in text and "‡" not in text
+    _runner.write_summaries(tmp_path, read, {"dataset": "old"}, echo=lambda *a: None)
+    assert "not recorded" in (tmp_path / "summary.md").read_text()
+    figures = _plots.draw_all(tmp_path, read)
+    assert set(figures) == {"curves", "perception_distortion"}
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The matplotlib figures the plotting functions save, kept for inspection."""
+    from matplotlib.figure import Figure
+
+    figures = {}
+    original = Figure.savefig
+
+    def keep(fig, path, *args, **kwargs):
+        figures[Path(path).name] = fig
+        return original(fig, path, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", keep)
+    return figures
+
+
+def _texts(fig):
+    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))]
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("batches", [THRESHOLD - 1, THRESHOLD])
+def test_figures_mark_undertrained_methods(batches, tmp_path, drawn):
+    frame = _budget_frame(batches, cells=(("IM", 0.3), ("IM", 0.9)))
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    clean = np.random.default_rng(0).random((3, 16))
+    np.savez(examples / "clean.npz", clean=clean, image_shape=np.array([4, 4]))
+    for method in ("mean", "misgan"):
+        np.savez(examples / f"{method}__IM__0.9.npz", imputed=clean,
+                 missing=np.zeros_like(clean, dtype=bool))
+    figures = _plots.draw_all(tmp_path, frame, {"methods": ["mean", "misgan", "rbm", "lmrbm"]})
+    assert set(figures) == {"curves", "perception_distortion", "examples"}
+    short = f"undertrained: {batches:,} of ≈ 390,000 batches"
+    for name in ("curves.png", "perception_distortion.png", "examples.png"):
+        assert (short in _texts(drawn[name])) == (batches < THRESHOLD), name
+
+
+def _curve_frame(mechanisms=("IM", "SO", "PM"), rates=(0.3, 0.6)):
+    rows = []
+    for mechanism in mechanisms:
+        for rate in rates:
+            for method, scale in (("mean", 1.0), ("rbm", 0.6), ("lmrbm", 0.5)):
+                for metric in ("rmse", "fid"):
+                    rows.append((method, mechanism, rate, 0, 0, metric, scale * (1 + rate)))
+                    if method != "mean":
+                        for level in (0, 0.5, 1):
+                            rows.append((method, mechanism, rate, 0, 0, f"{metric}@p={level:g}",
+                                         scale * (1 + rate) * (1 + level)))
+    return pd.DataFrame(rows, columns=["method", "mechanism", "rate", "train_repeat",
+                                       "test_repeat", "metric", "value"])
+
+
+def test_pd_curve_is_a_grid_of_mechanisms_by_rates(tmp_path, drawn):
+    assert _plots.plot_pd_curve(_curve_frame(), tmp_path / "pd_curve.png") is not None
+    fig = drawn["pd_curve.png"]
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == 6
+    assert {ax.get_subplotspec().get_geometry()[:2] for ax in panels} == {(3, 2)}
+    titles = [[ax.get_title() for ax in panels[row * 2:row * 2 + 2]] for row in range(3)]
+    assert titles == [["I.M., rate 0.3", "I.M., rate 0.6"], ["S.O., rate 0.3", "S.O., rate 0.6"],
+                      ["P.M., rate 0.3", "P.M., rate 0.6"]]
+    # a row's panels share the FID axis, the rows do not
+    shared = panels[0].get_shared_y_axes()
+    assert shared.joined(panels[0], panels[1]) and not shared.joined(panels[0], panels[2])
+    width, height = fig.get_size_inches() * fig.dpi
+    assert width <= 1400 and height / width > 0.6  # a grid, not one long row
+    assert len(fig.legends) == 1  # one legend for all panels
+    assert _plots.plot_pd_curve(_curve_frame()[lambda f: ~f.metric.str.contains("@")],
+                                tmp_path / "none.png") is None

@@ -1,4 +1,4 @@
-"""The untrained imputers against the paper's Table 1 on the real MNIST test digits."""
+"""The Mean and diffusion columns of the paper's Table 1 reproduced on the real MNIST test digits."""
 
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -15,7 +15,7 @@ from skrbm_impute import (
 from skrbm_impute.metrics import rmse
 
 
-# The paper's Table 1, checked against its text: Mean and Inpaint [18] RMSE.
+# Table 1, checked against the paper's text: Mean and Inpaint [18] RMSE.
 PAPER_MEAN_RMSE = {("IM", 0.3): .257, ("IM", 0.6): .257, ("IM", 0.9): .257,
                    ("SO", 0.3): .058, ("SO", 0.6): .169, ("SO", 0.9): .247,
                    ("PM", 0.3): .262, ("PM", 0.6): .264, ("PM", 0.9): .262}

@@ -1,4 +1,4 @@
-"""The benchmark's perception-knob curves (issue 13), end to end on the 8x8 digits."""
+"""The benchmark's perception-knob curves, end to end on the 8x8 digits."""
 
 import joblib
 import numpy as np

@@ -12,6 +12,11 @@ from ..utils._validation import check_unit_interval, resolve_image_shape
 def load_benchmark_data(config):
     """Load ``config["dataset"]`` and split it as the preset says.
 
+    Parameters
+    ----------
+    config : dict
+        The run's configuration (:func:`~._presets.load_preset`).
+
     Returns
     -------
     data : dict
@@ -49,7 +54,17 @@ def load_benchmark_data(config):
 
 
 def dataset_has_labels(config):
-    """Whether :func:`load_benchmark_data` will return labels (no data is loaded)."""
+    """Whether :func:`load_benchmark_data` will return labels (no data is loaded).
+
+    Parameters
+    ----------
+    config : dict
+        The run's configuration (:func:`~._presets.load_preset`).
+
+    Returns
+    -------
+    has_labels : bool
+    """
     name = config["dataset"]
     if name in ("mnist", "mnist-sample", "mnist-test", "digits"):
         return True

@@ -58,7 +58,20 @@ RUNNER_SETTINGS = ("image_shape", "device", "random_state", "verbose")
 
 
 def method_label(name, params=None):
-    """The display label of a method: its registry label, a preset's ``label``, or the name."""
+    """The display label of a method in tables and figures.
+
+    Parameters
+    ----------
+    name : str
+        The method's name in the preset.
+    params : dict, optional
+        The method's settings table; its ``label`` key wins.
+
+    Returns
+    -------
+    label : str
+        The preset's ``label``, else the registry's label, else ``name``.
+    """
     params = params or {}
     if "label" in params:
         return str(params["label"])
@@ -87,8 +100,23 @@ def _is_standard_library(obj):
 def import_estimator(path):
     """Import ``"package.module:Class"`` and return the class.
 
-    Raises ``TypeError`` unless it is a class derived from scikit-learn's
-    ``BaseEstimator`` with ``fit`` and ``transform`` (nothing is called before that).
+    Parameters
+    ----------
+    path : str
+        ``"package.module:Class"``.
+
+    Returns
+    -------
+    cls : type
+        A class derived from scikit-learn's ``BaseEstimator`` with ``fit`` and
+        ``transform``.
+
+    Raises
+    ------
+    TypeError
+        For anything else (nothing is called before the check).
+    ImportError, ValueError
+        When the module or name does not exist, or ``path`` is malformed.
     """
     from sklearn.base import BaseEstimator
 
@@ -106,9 +134,21 @@ def import_estimator(path):
 def import_feature_callable(path):
     """Import ``"package.module:name"``: a function or object mapping images to features.
 
-    Raises ``TypeError`` for anything that is not callable or has no ``transform``, and
-    for classes, builtins and standard-library objects (``os:system``,
-    ``subprocess:getoutput``), none of which is a feature extractor.
+    Parameters
+    ----------
+    path : str
+        ``"package.module:name"``.
+
+    Returns
+    -------
+    features : callable or transformer
+
+    Raises
+    ------
+    TypeError
+        For anything that is not callable or has no ``transform``, and for classes,
+        builtins and standard-library objects (``os:system``,
+        ``subprocess:getoutput``), none of which is a feature extractor.
     """
     obj = _import_attribute(path, "fid_features")
     if (inspect.isclass(obj) or inspect.isbuiltin(obj) or inspect.ismodule(obj)

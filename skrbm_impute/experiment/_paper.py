@@ -1,8 +1,13 @@
-"""The paper's Table 1 and a comparison of a results file with it (spec section 6).
+"""The paper's Table 1, its training budgets, and a comparison of a results file with it.
 
 Absolute values depend on the data split and scale, so the comparison is made on
-ratios to the Mean imputer on the same masks, and on the paper's orderings.
+ratios to the Mean imputer on the same masks, and on the paper's orderings.  A method
+trained far below the paper's budget is not comparable with Table 1: the runner records
+MisGAN's training batches (the metric ``training_batches``), and the tables and figures
+mark every cell below :data:`MISGAN_UNDERTRAINED_BELOW` with the budget it had.
 """
+
+import math
 
 import numpy as np
 
@@ -50,8 +55,212 @@ TABLE1 = {
 }
 
 
+#: Training batches of the paper's MisGAN: 500 epochs of 50,000 digits in batches of 64.
+PAPER_MISGAN_BATCHES = 500 * 50_000 // 64
+
+#: Below this many training batches MisGAN's imputations are not comparable with
+#: Table 1 (it has not learnt the digits' distribution).
+MISGAN_UNDERTRAINED_BELOW = 20_000
+
+#: The results metric holding a cell's number of training batches (same value on every
+#: test repeat).  The runner records it for :class:`~skrbm_impute.MisGANImputer` cells
+#: (its fitted ``n_iter_``); other methods, and results written before it existed, have
+#: none, and the threshold applies to every method that records it.
+BUDGET_METRIC = "training_batches"
+
+#: Mark of an undertrained cell in the markdown tables.
+UNDERTRAINED_MARK = "‡"
+
+
+def training_batches(imputer):
+    """The number of training batches of a fitted imputer, or None if not counted.
+
+    Parameters
+    ----------
+    imputer : estimator
+        A fitted imputer.
+
+    Returns
+    -------
+    batches : int or None
+        ``n_iter_`` of a :class:`~skrbm_impute.MisGANImputer` (one critic update per
+        batch); None for every other estimator.
+    """
+    from ..impute._misgan import MisGANImputer
+
+    if isinstance(imputer, MisGANImputer):
+        return int(imputer.n_iter_)
+    return None
+
+
+def recorded_budgets(frame):
+    """The training batches recorded for each (method, mechanism, rate).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Results (``results.csv``); files without :data:`BUDGET_METRIC` rows give ``{}``.
+
+    Returns
+    -------
+    budgets : dict
+        ``(method, mechanism, rate) -> batches``, the smallest over the training repeats.
+    """
+    rows = frame[frame["metric"] == BUDGET_METRIC]
+    if rows.empty:
+        return {}
+    smallest = rows.groupby(["method", "mechanism", "rate"])["value"].min()
+    return {(method, mechanism, float(rate)): int(value)
+            for (method, mechanism, rate), value in smallest.items()}
+
+
+def undertrained_cells(frame, threshold=None):
+    """The cells trained on fewer batches than ``threshold``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Results (``results.csv``).
+    threshold : int, optional
+        Default :data:`MISGAN_UNDERTRAINED_BELOW`.
+
+    Returns
+    -------
+    cells : dict
+        ``(method, mechanism, rate) -> batches`` of every cell with fewer batches.
+    """
+    threshold = MISGAN_UNDERTRAINED_BELOW if threshold is None else threshold
+    return {key: batches for key, batches in recorded_budgets(frame).items()
+            if batches < threshold}
+
+
+def undertrained_text(batches, short=False):
+    """``"undertrained: 3,000 of the paper's ≈ 390,000 batches"``.
+
+    Parameters
+    ----------
+    batches : int or sequence of int
+        The cell's training batches; several give a range (``"2,000–3,000"``).
+    short : bool, default=False
+        ``"undertrained: 3,000 of ≈ 390,000 batches"`` (for figure labels).
+
+    Returns
+    -------
+    text : str
+    """
+    values = sorted({int(b) for b in np.atleast_1d(batches)})
+    count = f"{values[0]:,}" if len(values) == 1 else f"{values[0]:,}–{values[-1]:,}"
+    paper = f"{_rounded(PAPER_MISGAN_BATCHES):,}"
+    return (f"undertrained: {count} of ≈ {paper} batches" if short
+            else f"undertrained: {count} of the paper's ≈ {paper} batches")
+
+
+def _rounded(n, digits=2):
+    """``n`` rounded to its first ``digits`` significant digits (390,625 -> 390,000)."""
+    scale = 10 ** max(0, int(math.log10(n)) + 1 - digits)
+    return n // scale * scale
+
+
+def undertrained_methods(frame, threshold=None):
+    """Each method with an undertrained cell and the batches of those cells.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Results (``results.csv``).
+    threshold : int, optional
+        Default :data:`MISGAN_UNDERTRAINED_BELOW`.
+
+    Returns
+    -------
+    methods : dict
+        ``method -> sorted list of the batches of its undertrained cells``.
+    """
+    methods = {}
+    for (method, _, _), batches in undertrained_cells(frame, threshold).items():
+        methods.setdefault(method, []).append(batches)
+    return {method: sorted(batches) for method, batches in methods.items()}
+
+
+def budget_labels(frame, params=None):
+    """Method settings whose ``label`` carries :data:`UNDERTRAINED_MARK` for every method
+    with an undertrained cell (for :func:`~._results.summary_markdown`'s headers).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Results (``results.csv``).
+    params : dict, optional
+        The preset's ``params`` (their ``label`` keys are kept and marked).
+
+    Returns
+    -------
+    params : dict
+        A copy of ``params`` with the marked labels.
+    """
+    params = {method: dict(settings) for method, settings in (params or {}).items()}
+    for method in undertrained_methods(frame):
+        settings = params.setdefault(method, {})
+        settings["label"] = f"{method_label(method, settings)} {UNDERTRAINED_MARK}"
+    return params
+
+
+def budget_notes(frame, params=None):
+    """Markdown lines stating each undertrained method's budget next to the paper's, or
+    that a MisGAN column's budget was not recorded; empty when every cell is comparable.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Results (``results.csv``).
+    params : dict, optional
+        The preset's ``params`` (for the methods' labels).
+
+    Returns
+    -------
+    lines : list of str
+    """
+    lines = []
+    cells = undertrained_cells(frame)
+    for method, batches in undertrained_methods(frame).items():
+        label = method_label(method, (params or {}).get(method))
+        n_cells = len(frame[frame["method"] == method][["mechanism", "rate"]].drop_duplicates())
+        where = ("in every cell" if len(batches) == n_cells
+                 else "in " + ", ".join(
+                     f"{MECHANISM_LABELS.get(m, m)} {r:g}"
+                     for (name, m, r) in sorted(cells, key=lambda k: (mechanism_rank(k[1]), k[2]))
+                     if name == method))
+        lines.append(
+            f"{UNDERTRAINED_MARK} {label} {where}: {undertrained_text(batches)}; below "
+            f"{MISGAN_UNDERTRAINED_BELOW:,} its imputations are worse than the Mean "
+            "imputer's, so these numbers are not comparable with Table 1.  The `paper` "
+            "preset trains MisGAN as the paper does (on a GPU).")
+    budgets = recorded_budgets(frame)
+    if ("misgan" in set(frame["method"])
+            and not any(method == "misgan" for method, _, _ in budgets)):
+        lines.append(
+            f"MisGAN's training batches are not recorded in these results (no "
+            f"`{BUDGET_METRIC}` rows: written by an older version), so whether its column "
+            f"had the paper's ≈ {_rounded(PAPER_MISGAN_BATCHES):,} batches is unknown.")
+    return lines
+
+
 def paper_value(mechanism, rate, metric, method):
-    """The paper's Table 1 value, or None (both readings of [5] get the [5] column)."""
+    """The paper's Table 1 value of one method in one cell.
+
+    Parameters
+    ----------
+    mechanism : {"IM", "SO", "PM"}
+    rate : float
+    metric : {"rmse", "fid", "accuracy", "hidden_accuracy"}
+    method : str
+        A method name; both readings of [5] (``rbm``, ``rbm-bm``) get the [5] column.
+
+    Returns
+    -------
+    value : float or None
+        None when the paper reports no such value.
+    """
     method = PAPER_COLUMN.get(method, method)
     row = TABLE1.get((mechanism, round(float(rate), 6)))
     if row is None or method not in PAPER_METHODS:
@@ -84,22 +293,46 @@ def _verdict(difference, want_negative=True):
 
 
 def compare_with_paper(frame):
-    """Markdown comparing ``frame`` with Table 1: ratios to Mean side by side, and the
-    paper's orderings checked cell by cell.  Empty when nothing overlaps."""
+    """Compare a results table with the paper's Table 1.
+
+    Ratios to the Mean imputer on the same masks are printed next to the paper's, and
+    the paper's orderings are checked cell by cell on paired differences.  A cell of a
+    method trained on fewer batches than :data:`MISGAN_UNDERTRAINED_BELOW` is marked
+    with :data:`UNDERTRAINED_MARK` and its budget; the orderings about that method say
+    "not comparable (undertrained)", and "LM-RBM lowest RMSE" leaves it out.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Results (``results.csv``).
+
+    Returns
+    -------
+    markdown : str
+        The comparison; empty when no cell or no Mean imputer overlaps with Table 1.
+    """
     cells = sorted({(m, round(float(r), 6)) for m, r in zip(frame["mechanism"], frame["rate"])}
                    & set(TABLE1), key=lambda k: (mechanism_rank(k[0]), k[1]))
     if not cells or "mean" not in set(frame["method"]):
         return ""
-    ratios = ratios_to(frame)
-    summary = summarize(frame)
+    scores = frame[frame["metric"].isin(("rmse", "fid", "accuracy"))]
+    ratios = ratios_to(scores)
+    summary = summarize(scores)
     methods = [m for m in COMPARED_METHODS if m in set(frame["method"])]
+    undertrained = {(method, mechanism, round(rate, 6)): batches for (method, mechanism, rate),
+                    batches in undertrained_cells(frame).items()}
     lines = ["# Comparison with the paper's Table 1", "",
              "Ratios to the Mean imputer on the same masks: ours (mean ± SE over repeat pairs) "
-             "/ paper.", ""]
+             "/ paper."]
+    notes = budget_notes(frame)
+    if notes:
+        lines += [""] + notes
+    lines.append("")
     for metric in ("rmse", "fid", "accuracy"):
         if not (ratios["metric"] == metric).any():
             continue
-        labels = [method_label(m) for m in methods]
+        labels = [method_label(m) + (f" {UNDERTRAINED_MARK}" if any(
+            key[0] == m for key in undertrained) else "") for m in methods]
         lines += [f"## {metric}", "", "| cell | " + " | ".join(labels) + " |",
                   "| --- |" + " ---: |" * len(methods)]
         for mechanism, rate in cells:
@@ -114,17 +347,29 @@ def compare_with_paper(frame):
                                else "–")
                 ours = (f"{row['mean'].iloc[0]:.2f} ± {row['se'].iloc[0]:.2f}"
                         if len(row) else "–")
-                entries.append(f"{ours} / {paper_ratio}")
+                mark = (f" {UNDERTRAINED_MARK}" if len(row)
+                        and (method, mechanism, rate) in undertrained else "")
+                entries.append(f"{ours} / {paper_ratio}{mark}")
             name = f"{MECHANISM_LABELS[mechanism]} {rate:g}"
             lines.append(f"| {name} | " + " | ".join(entries) + " |")
         lines.append("")
 
     lines += ["## The paper's orderings at this scale", "",
               "Differences are paired over repeat pairs (same masks), mean ± SE; a claim "
-              "holds or fails only when the difference is at least 2 SE from zero.", "",
+              "holds or fails only when the difference is at least 2 SE from zero."
+              + ("  A claim about an undertrained method is not comparable with the "
+                 "paper's." if undertrained else ""), "",
               "| claim | cell | ours | verdict |", "| --- | --- | --- | --- |"]
     for mechanism, rate in cells:
         name = f"{MECHANISM_LABELS[mechanism]} {rate:g}"
+        left_out = {m for m in methods if (m, mechanism, rate) in undertrained}
+
+        def verdict(difference, method, want_negative=True):
+            if method in left_out:
+                return ("not comparable (" + undertrained_text(
+                    undertrained[(method, mechanism, rate)]) + ")")
+            return _verdict(difference, want_negative)
+
         for metric in ("rmse", "fid"):
             for baseline in ("rbm", "rbm-bm"):
                 diff = _paired_difference(frame, metric, mechanism, rate, "lmrbm", baseline)
@@ -136,19 +381,28 @@ def compare_with_paper(frame):
         for metric, best, claim in (("rmse", "lmrbm", "LM-RBM lowest RMSE"),
                                     ("fid", "misgan", "MisGAN lowest FID")):
             part = means[means["metric"] == metric].set_index("method")["mean"]
-            if best in part and len(part) > 1:
-                runner_up = part.drop(best).idxmin()
-                diff = _paired_difference(frame, metric, mechanism, rate, best, runner_up)
-                paper_says = ""
-                if claim.startswith("LM") and mechanism == "SO" and rate >= 0.6:
-                    paper_says = " (paper: exception, S.O. high rate)"
-                lines.append(f"| {claim}{paper_says} | {name} | vs {runner_up}: "
-                             f"{diff[0]:+.4g} ± {diff[1]:.2g} | {_verdict(diff)} |")
+            if best not in part:
+                continue
+            rivals = part.drop([best] + (sorted(left_out - {best}) if best != "misgan" else []),
+                               errors="ignore")
+            if rivals.empty:
+                continue
+            runner_up = rivals.idxmin()
+            diff = _paired_difference(frame, metric, mechanism, rate, best, runner_up)
+            qualifiers = []
+            if claim.startswith("LM") and mechanism == "SO" and rate >= 0.6:
+                qualifiers.append("paper: exception, S.O. high rate")
+            if best != "misgan" and left_out - {best}:
+                qualifiers.append(", ".join(method_label(m) for m in sorted(left_out))
+                                  + " left out: undertrained")
+            suffix = f" ({'; '.join(qualifiers)})" if qualifiers else ""
+            lines.append(f"| {claim}{suffix} | {name} | vs {runner_up}: "
+                         f"{diff[0]:+.4g} ± {diff[1]:.2g} | {verdict(diff, best)} |")
         if rate >= 0.9:
             diff = _paired_difference(frame, "rmse", mechanism, rate, "misgan", "mean")
             if diff is not None:
                 lines.append(f"| MisGAN RMSE > Mean at 0.9 | {name} | {diff[0]:+.4g} ± "
-                             f"{diff[1]:.2g} | {_verdict(diff, want_negative=False)} |")
+                             f"{diff[1]:.2g} | {verdict(diff, 'misgan', want_negative=False)} |")
     lines += _which_reading_of_5(ratios, cells)
     return "\n".join(lines) + "\n"
 

@@ -1,5 +1,7 @@
 """The benchmark's figures: metric-against-rate curves (Figure 1 of the paper), the
-perception-distortion plane, and a grid of example imputations."""
+perception-distortion plane, the RBMs' perception-knob curves and a grid of example
+imputations.  A method with undertrained cells (see :mod:`._paper`) carries its budget
+in the legend, its undertrained points are drawn hollow, and its example rows say so."""
 
 from pathlib import Path
 
@@ -7,6 +9,8 @@ import numpy as np
 
 from ..utils._optional import import_optional
 from ._methods import method_label
+from ._paper import undertrained_cells, undertrained_methods, undertrained_text
+from ._pd_curve import curve_summary
 from ._results import (
     MECHANISM_LABELS,
     METRICS,
@@ -17,6 +21,9 @@ from ._results import (
 )
 
 _MARKERS = "osD^v<>Pp*hX"
+
+#: Colour of the undertrained notes.
+_WARNING = "#b2182b"
 
 
 def _pyplot():
@@ -38,20 +45,94 @@ def _style(methods):
             for i, method in enumerate(methods)}
 
 
+def _label(method, params, undertrained):
+    """The legend label: the method's label, then its budget when undertrained."""
+    label = method_label(method, (params or {}).get(method))
+    if method in undertrained:
+        label += f" ({undertrained_text(undertrained[method], short=True)})"
+    return label
+
+
+def _figure_legend(fig, axes, ncol, bottom):
+    """One legend for all panels, below them (each label once)."""
+    handles, labels = [], []
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    if labels:
+        fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), ncol),
+                   frameon=False, fontsize=9)
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+
+
 def _fid_scale(ax, values):
-    """FID spans orders of magnitude: log scale, or symlog when a value is 0."""
+    """FID spans orders of magnitude: log scale, or symlog when a value is 0.  Ticks
+    are plain numbers (1, 2, 5, 10, ... within two decades), not powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
     if len(values) and (values > 0).all():
         ax.set_yscale("log")
+        decades = np.log10(values.max() / values.min())
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0,) if decades > 2 else (1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     else:
         ax.set_yscale("symlog", linthresh=0.1)
 
 
-def plot_curves(frame, path, *, methods=None, params=None):
-    """Each metric against the missing rate, one panel per mechanism, error bars = SE.
+def _clamp_outliers(ax, points, keep, color_of, keep_x=()):
+    """Fit the x axis to the ``keep`` points (and the x values ``keep_x``) and draw
+    every other point beyond it as a ▶ on the right edge, labelled with its RMSE, so an
+    undertrained method far to the right does not squeeze the others into a corner.
 
-    The RBM-hidden accuracy ("RBM †") is drawn dashed in the accuracy panels.
+    ``points`` are ``(method, x, y)``; returns the points to draw in place and whether
+    any point was moved to the edge."""
+    inside = [x for method, x, _ in points if method in keep] + list(keep_x)
+    if not inside:
+        return points, False
+    low, high = min(inside), max(inside)
+    pad = 0.08 * (high - low or high or 1.0)
+    right = high + pad
+    drawn = []
+    for method, x, y in points:
+        if method in keep or x <= right:
+            drawn.append((method, x, y))
+            continue
+        ax.plot([right], [y], marker=">", color=color_of(method), markersize=7,
+                markerfacecolor="white", linestyle="none", clip_on=False)
+        ax.annotate(f"{x:.2f}", (right, y), textcoords="offset points", xytext=(-4, 5),
+                    ha="right", fontsize=7, color=color_of(method))
+    ax.set_xlim(low - pad, right)
+    return drawn, len(drawn) < len(points)
+
+
+def plot_curves(frame, path, *, methods=None, params=None):
+    """Each metric against the missing rate, one panel per mechanism (Figure 1).
+
+    The RBM-hidden accuracy ("RBM †") is drawn dashed in the accuracy panels; error
+    bars are standard errors over the repeat pairs.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Results (``results.csv``).
+    path : str or Path
+        The PNG file to write.
+    methods : list of str, optional
+        The preset's method order.
+    params : dict, optional
+        The preset's ``params`` (for the methods' ``label`` keys).
+
+    Returns
+    -------
+    path : Path
     """
     plt = _pyplot()
+    undertrained = undertrained_methods(frame)
     summary = summarize(frame)
     mechanisms = _mechanisms(frame)
     metrics = [m for m in ("rmse", "fid", "accuracy") if m in set(summary["metric"])]
@@ -75,37 +156,53 @@ def plot_curves(frame, path, *, methods=None, params=None):
                     ax.errorbar(part["rate"], part["mean"], yerr=part["se"].fillna(0),
                                 color=color, marker=marker, linestyle=linestyle, capsize=3,
                                 markersize=5,
-                                label=method_label(method, (params or {}).get(method)) + suffix)
+                                markerfacecolor="none" if method in undertrained else color,
+                                label=_label(method, params, undertrained) + suffix)
             if metric == "fid":
                 _fid_scale(ax, summary[summary["metric"] == "fid"]["mean"])
             ax.set_title(f"{METRICS[metric][0]} — {MECHANISM_LABELS.get(mechanism, mechanism)}")
             ax.set_xlabel("missing rate")
             ax.grid(alpha=0.3)
         axes[row, 0].set_ylabel(METRICS[metric][0])
-    handles, labels = [], []
-    for ax in axes.flat:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            if label not in labels:
-                handles.append(handle)
-                labels.append(label)
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 7), frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    _figure_legend(fig, axes, ncol=4, bottom=0.09)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
 
 
 def plot_perception_distortion(frame, path, *, methods=None, params=None):
-    """FID against RMSE, one panel per mechanism: each method a marker, its points
-    joined in rate order and labelled by rate; error bars = SE; lower-left is better."""
+    """FID against RMSE, one panel per mechanism; lower-left is better.
+
+    Each method is a marker, its points joined in rate order and labelled by rate;
+    error bars are standard errors.  Undertrained cells are hollow markers, and the
+    method's legend entry states its budget next to the paper's.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Results (``results.csv``).
+    path : str or Path
+        The PNG file to write.
+    methods : list of str, optional
+        The preset's method order.
+    params : dict, optional
+        The preset's ``params`` (for the methods' ``label`` keys).
+
+    Returns
+    -------
+    path : Path
+    """
     plt = _pyplot()
+    undertrained = undertrained_methods(frame)
+    hollow = undertrained_cells(frame)
     summary = summarize(frame)
     mechanisms = _mechanisms(frame)
     methods = ordered_methods(summary["method"], methods)
     style = _style(methods)
     wide = summary.pivot_table(index=["method", "mechanism", "rate"], columns="metric",
                                values=["mean", "se"], dropna=False)
-    fig, axes = plt.subplots(1, len(mechanisms), squeeze=False, figsize=(5 * len(mechanisms), 4.4))
+    fig, axes = plt.subplots(1, len(mechanisms), squeeze=False,
+                             figsize=(3.6 * len(mechanisms) + 0.4, 4.2))
     for col, mechanism in enumerate(mechanisms):
         ax = axes[0, col]
         for method in methods:
@@ -118,21 +215,131 @@ def plot_perception_distortion(frame, path, *, methods=None, params=None):
             color, marker = style[method]
             x, y = part[("mean", "rmse")], part[("mean", "fid")]
             ax.errorbar(x, y, xerr=part[("se", "rmse")].fillna(0),
-                        yerr=part[("se", "fid")].fillna(0),
-                        color=color, marker=marker, linestyle="-", linewidth=0.8, capsize=2,
-                        markersize=6, label=method_label(method, (params or {}).get(method)))
-            for rate, xi, yi in zip(part.index, x, y):
+                        yerr=part[("se", "fid")].fillna(0), color=color, marker="none",
+                        linestyle="--" if method in undertrained else "-", linewidth=0.8,
+                        capsize=2, label=None)
+            filled = [(method, mechanism, float(rate)) not in hollow for rate in part.index]
+            for rate, xi, yi, full in zip(part.index, x, y, filled):
+                ax.plot([xi], [yi], color=color, marker=marker, markersize=6,
+                        markerfacecolor=color if full else "white", linestyle="none")
                 ax.annotate(f"{rate:g}", (xi, yi), textcoords="offset points", xytext=(4, 3),
                             fontsize=7, color=color)
+            ax.plot([], [], color=color, marker=marker, markersize=6,
+                    markerfacecolor=color if all(filled) else "white",
+                    linestyle="--" if method in undertrained else "-",
+                    label=_label(method, params, undertrained))
         _fid_scale(ax, summary[summary["metric"] == "fid"]["mean"])
         ax.set_xlabel("RMSE (distortion)")
-        ax.set_ylabel("FID (perception)")
-        ax.set_title(f"Perception–distortion — {MECHANISM_LABELS.get(mechanism, mechanism)}")
+        if col == 0:
+            ax.set_ylabel("FID (perception)")
+        ax.set_title(MECHANISM_LABELS.get(mechanism, mechanism))
         ax.annotate("better", xy=(0.04, 0.04), xytext=(0.2, 0.2), xycoords="axes fraction",
                     arrowprops={"arrowstyle": "->", "color": "0.4"}, color="0.4", fontsize=8)
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=8)
-    fig.tight_layout()
+    fig.suptitle("Perception–distortion plane (points labelled by missing rate)", fontsize=11)
+    _figure_legend(fig, axes, ncol=3, bottom=0.16)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_pd_curve(frame, path, *, methods=None, params=None):
+    """The RBMs' perception-knob curves: FID against RMSE, one panel per mechanism (rows)
+    and rate (columns).
+
+    Each method with curve points (metrics ``rmse@p=<level>``, ``fid@p=<level>``) is a
+    line from perception 0 to 1, its points labelled by level; every method's ordinary
+    point is a marker (hollow on a curve's start and for undertrained cells).  Panels of
+    a row share the FID axis (log scale), so the rates of a mechanism compare at a glance.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Results (``results.csv``).
+    path : str or Path
+        The PNG file to write.
+    methods : list of str, optional
+        The preset's method order.
+    params : dict, optional
+        The preset's ``params`` (for the methods' ``label`` keys).
+
+    Returns
+    -------
+    path : Path or None
+        None (and no file) when the results hold no curve points.
+    """
+    curves = curve_summary(frame)
+    if curves.empty:
+        return None
+    plt = _pyplot()
+    undertrained = undertrained_methods(frame)
+    hollow = undertrained_cells(frame)
+    summary = summarize(frame[frame["metric"].isin(["rmse", "fid"])])
+    points = summary.pivot_table(index=["method", "mechanism", "rate"], columns="metric",
+                                 values="mean")
+    mechanisms = _mechanisms(curves)
+    rates = sorted(curves["rate"].unique())
+    methods = ordered_methods(summary["method"], methods)
+    style = _style(methods)
+    fig, axes = plt.subplots(len(mechanisms), len(rates), squeeze=False, sharey="row",
+                             figsize=(3.3 * len(rates) + 0.5, 2.9 * len(mechanisms) + 0.9))
+    clamped = False
+    for row, mechanism in enumerate(mechanisms):
+        fids = []
+        for col, rate in enumerate(rates):
+            ax = axes[row, col]
+            ordinary, curve_x = [], []
+            for method in methods:
+                color, marker = style[method]
+                curve = curves[(curves["method"] == method) & (curves["mechanism"] == mechanism)
+                               & (curves["rate"] == rate)]
+                if len(curve):
+                    ax.plot(curve["rmse"], curve["fid"], color=color, marker=marker,
+                            linestyle="-", linewidth=1.2, markersize=4,
+                            label=f"{_label(method, params, undertrained)}, perception 0 → 1")
+                    for level, x, y in zip(curve["level"], curve["rmse"], curve["fid"]):
+                        if level in (curve["level"].min(), curve["level"].max()):
+                            ax.annotate(f"{level:g}", (x, y), textcoords="offset points",
+                                        xytext=(4, 3), fontsize=7, color=color)
+                    fids += list(curve["fid"])
+                    curve_x += list(curve["rmse"])
+                if (method, mechanism, rate) in points.index:
+                    x, y = points.loc[(method, mechanism, rate), ["rmse", "fid"]]
+                    if np.isfinite(x) and np.isfinite(y):
+                        ordinary.append((method, x, y, len(curve) > 0))
+            comparable = {m for m, *_ in ordinary if (m, mechanism, float(rate)) not in hollow}
+            shown, moved = _clamp_outliers(ax, [(m, x, y) for m, x, y, _ in ordinary], comparable,
+                                    lambda m: style[m][0], curve_x)
+            clamped = clamped or moved
+            on_curve = {m for m, _, _, has_curve in ordinary if has_curve}
+            for method, x, y in shown:
+                color, marker = style[method]
+                full = method not in on_curve and (method, mechanism, float(rate)) not in hollow
+                ax.plot([x], [y], color=color, marker=marker, linestyle="none",
+                        markersize=7, markerfacecolor=color if full else "white")
+            for method, _, y, _ in ordinary:
+                fids.append(y)
+                if method not in on_curve:  # the legend entry of a method without a curve
+                    color, marker = style[method]
+                    ax.plot([], [], color=color, marker=marker, linestyle="none", markersize=7,
+                            markerfacecolor="white" if method in undertrained else color,
+                            label=_label(method, params, undertrained))
+            ax.set_title(f"{MECHANISM_LABELS.get(mechanism, mechanism)}, rate {rate:g}",
+                         fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=8)
+            if row == len(mechanisms) - 1:
+                ax.set_xlabel("RMSE (distortion)")
+            if col == 0:
+                ax.set_ylabel("FID (perception)")
+        for ax in axes[row]:
+            _fid_scale(ax, np.asarray(fids, dtype=float))
+    fig.suptitle("Perception knob: each RBM imputing from perception 0 (mean field) "
+                 "to 1 (a posterior sample)", fontsize=11)
+    if clamped:
+        axes[0, 0].plot([], [], marker=">", color="0.3", markerfacecolor="white",
+                        linestyle="none", label="undertrained, beyond the axis (its RMSE)")
+    _figure_legend(fig, axes, ncol=3, bottom=0.08)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
@@ -149,11 +356,35 @@ def _mosaic(images, image_shape, pad=1, fill=1.0):
     return canvas
 
 
-def plot_examples(examples_dir, path, *, rate=None, methods=None, params=None):
-    """Clean, masked and each method's imputation of the first test images, one block
-    per mechanism at one rate (the rate nearest 0.6 by default); missing pixels of the
-    masked row are drawn blue.  Returns None when no examples were saved."""
+def plot_examples(examples_dir, path, *, rate=None, methods=None, params=None, frame=None):
+    """Clean, masked and each method's imputation of the first test images.
+
+    One block per mechanism at one rate (the rate nearest 0.6 by default); missing
+    pixels of the masked row are drawn blue.  With ``frame``, the imputations of an
+    undertrained cell carry its budget next to the paper's.
+
+    Parameters
+    ----------
+    examples_dir : str or Path
+        The run's ``examples`` folder (``clean.npz`` and ``<method>__<mech>__<rate>.npz``).
+    path : str or Path
+        The PNG file to write.
+    rate : float, optional
+        The rate to show (the saved rate nearest to it); default nearest 0.6.
+    methods : list of str, optional
+        The preset's method order.
+    params : dict, optional
+        The preset's ``params`` (for the methods' ``label`` keys).
+    frame : DataFrame, optional
+        Results (``results.csv``), for the training budgets.
+
+    Returns
+    -------
+    path : Path or None
+        None (and no file) when no examples were saved.
+    """
     plt = _pyplot()
+    budgets = {} if frame is None else undertrained_cells(frame)
     examples_dir = Path(examples_dir)
     clean_file = examples_dir / "clean.npz"
     if not clean_file.exists():
@@ -192,6 +423,12 @@ def plot_examples(examples_dir, path, *, rate=None, methods=None, params=None):
                     imputed = archive["imputed"].reshape(-1, *image_shape)
                     missing = archive["missing"].reshape(-1, *image_shape)
                 ax.imshow(_mosaic(imputed, image_shape), cmap="gray", vmin=0, vmax=1)
+                if (name, mechanism, chosen) in budgets:
+                    ax.text(0.5, 0.5, undertrained_text(budgets[(name, mechanism, chosen)],
+                                                        short=True),
+                            transform=ax.transAxes, ha="center", va="center", fontsize=8,
+                            color=_WARNING, bbox={"facecolor": "white", "alpha": 0.85,
+                                                  "edgecolor": _WARNING, "pad": 2})
             if col == 0:
                 label = (name if name in ("clean", "masked")
                          else method_label(name, (params or {}).get(name)))
@@ -208,7 +445,23 @@ def plot_examples(examples_dir, path, *, rate=None, methods=None, params=None):
 
 
 def draw_all(out_dir, frame=None, config=None):
-    """Draw every figure of a results folder; returns ``{name: path}``."""
+    """Draw every figure of a results folder.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The run's output folder; the figures are written there.
+    frame : DataFrame, optional
+        Results; default read from ``out_dir/results.csv``.
+    config : dict, optional
+        The run's configuration (its ``methods`` order and ``params`` labels).
+
+    Returns
+    -------
+    figures : dict
+        ``{name: path}`` of the figures drawn: ``curves``, ``perception_distortion``,
+        and, when their data exist, ``pd_curve`` and ``examples``.
+    """
     out_dir = Path(out_dir)
     frame = read_results(out_dir) if frame is None else frame
     methods = (config or {}).get("methods")
@@ -219,13 +472,11 @@ def draw_all(out_dir, frame=None, config=None):
     figures["curves"] = plot_curves(frame, out_dir / "curves.png", methods=methods, params=params)
     figures["perception_distortion"] = plot_perception_distortion(
         frame, out_dir / "perception_distortion.png", methods=methods, params=params)
-    from ._pd_curve import plot_pd_curve  # issue 13
-
     pd_curve = plot_pd_curve(frame, out_dir / "pd_curve.png", methods=methods, params=params)
     if pd_curve is not None:
         figures["pd_curve"] = pd_curve
     examples = plot_examples(out_dir / "examples", out_dir / "examples.png", methods=methods,
-                             params=params)
+                             params=params, frame=frame)
     if examples is not None:
         figures["examples"] = examples
     return figures

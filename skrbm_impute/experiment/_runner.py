@@ -24,7 +24,7 @@ from . import _pd_curve, _scoring
 from ._data import dataset_has_labels, load_benchmark_data
 from ._lock import OutputLock
 from ._methods import make_imputer
-from ._paper import compare_with_paper
+from ._paper import BUDGET_METRIC, budget_labels, budget_notes, compare_with_paper, training_batches
 from ._presets import CELL_DEFINING_KEYS, load_preset
 from ._results import (BASE_METRICS, ResultsFile, cell_key, finished_cells, read_run_config,
                        summary_markdown)
@@ -144,7 +144,8 @@ def run_cell(key, data, config, reference):
     train_repeat, test_repeat, metric, value)``.  Metrics: ``rmse``, ``fid``,
     ``accuracy`` (a logistic regression fit on the imputed training set, scored on the
     imputed test set; only with labels), ``hidden_accuracy`` (the same on
-    ``transform_hidden`` features, for estimators that have it) and ``fit_seconds``.
+    ``transform_hidden`` features, for estimators that have it), ``fit_seconds`` and,
+    for estimators whose training batches are counted (MisGAN), ``training_batches``.
     """
     method, mechanism, rate, train_repeat = key
     X_train, X_test = data["X_train"], data["X_test"]
@@ -169,6 +170,7 @@ def run_cell(key, data, config, reference):
     start = time.perf_counter()
     imputer.fit(X_train_missing)
     fit_seconds = time.perf_counter() - start
+    batches = training_batches(imputer)
 
     classifier = hidden_classifier = None
     if y_train is not None:
@@ -189,7 +191,7 @@ def run_cell(key, data, config, reference):
             "rmse": rmse(X_test, X_test_imputed, test_missing),
             "fid": _scoring.fid_to_reference(X_test_imputed, reference, config, image_shape),
         }
-        # The knob's curve points, from the same fitted model.
+        # The perception knob's curve points, from the same fitted model.
         values.update(_pd_curve.curve_values(imputer, X_test, X_test_missing, test_missing,
                                              reference, config, image_shape))
         if classifier is not None:
@@ -198,6 +200,8 @@ def run_cell(key, data, config, reference):
             hidden = imputer.transform_hidden(X_test_missing)
             values["hidden_accuracy"] = 100 * hidden_classifier.score(hidden, y_test)
         values["fit_seconds"] = fit_seconds
+        if batches is not None:
+            values[BUDGET_METRIC] = batches
         not_finite = [name for name, value in values.items() if not np.isfinite(value)]
         if not_finite:
             raise FloatingPointError(
@@ -454,9 +458,14 @@ def _cells_with_broken_models(out_dir, done, echo):
 
 def write_summaries(out_dir, frame, config, echo=print):
     """Write ``summary.md`` (also printed through ``echo``) and, for the cells the paper
-    reports, ``paper_comparison.md``; return the summary table."""
-    table = summary_markdown(frame, methods=config.get("methods"), params=config.get("params"),
+    reports, ``paper_comparison.md``; return the summary table.  Undertrained methods
+    are marked in the headers and their budgets stated below the tables."""
+    table = summary_markdown(frame, methods=config.get("methods"),
+                             params=budget_labels(frame, config.get("params")),
                              title=f"skrbm-impute benchmark ({config.get('dataset')})")
+    notes = budget_notes(frame, config.get("params"))
+    if notes:
+        table += "\n" + "\n\n".join(notes) + "\n"
     (out_dir / "summary.md").write_text(table)
     echo(table)
     comparison = compare_with_paper(frame)

@@ -20,9 +20,20 @@ def _identity(X):
 
 
 def fid_features(config):
-    """The preset's ``metrics.fid_features``: ``"mnist-lenet"`` (28x28 images),
-    ``"inception"``, ``"pixels"`` (the raw pixel vectors; any image size, e.g. the 8x8
-    digits) or ``"module:callable"`` mapping rows to features."""
+    """The feature extractor named by the preset's ``metrics.fid_features``.
+
+    Parameters
+    ----------
+    config : dict
+        The run's configuration (:func:`~._presets.load_preset`).
+
+    Returns
+    -------
+    features : str or callable
+        ``"mnist-lenet"`` (28x28 images) or ``"inception"`` as given, the identity for
+        ``"pixels"`` (the raw pixel vectors; any image size, e.g. the 8x8 digits), or
+        the imported callable of ``"module:callable"``.
+    """
     features = config["metrics"]["fid_features"]
     if features == "pixels":
         return _identity
@@ -32,7 +43,20 @@ def fid_features(config):
 
 
 def fid_reference(X_clean, config, image_shape):
-    """Feature statistics of the clean test images (the FID's reference set)."""
+    """Feature statistics of the clean test images (the FID's reference set).
+
+    Parameters
+    ----------
+    X_clean : ndarray of shape (n_samples, n_pixels)
+    config : dict
+        The run's configuration (:func:`~._presets.load_preset`).
+    image_shape : tuple of int
+
+    Returns
+    -------
+    reference : object
+        What :func:`skrbm_impute.metrics.feature_statistics` returns.
+    """
     from ..metrics import feature_statistics
 
     return feature_statistics(
@@ -42,7 +66,21 @@ def fid_reference(X_clean, config, image_shape):
 
 
 def fid_to_reference(X_imputed, reference, config, image_shape):
-    """FID between the imputed test images and the clean reference statistics."""
+    """FID between the imputed test images and the clean reference statistics.
+
+    Parameters
+    ----------
+    X_imputed : ndarray of shape (n_samples, n_pixels)
+    reference : object
+        From :func:`fid_reference`.
+    config : dict
+        The run's configuration (:func:`~._presets.load_preset`).
+    image_shape : tuple of int
+
+    Returns
+    -------
+    fid : float
+    """
     from ..metrics import fid
 
     return fid(
@@ -56,6 +94,18 @@ def fit_classifier(X_train, y_train, config):
 
     lbfgs stops after the preset's ``metrics.classifier_max_iter`` iterations; its
     convergence warning is silenced (it would repeat for every cell).
+
+    Parameters
+    ----------
+    X_train : ndarray of shape (n_samples, n_features)
+    y_train : ndarray of shape (n_samples,)
+    config : dict
+        The run's configuration (:func:`~._presets.load_preset`).
+
+    Returns
+    -------
+    classifier : LogisticRegression
+        Fitted.
     """
     classifier = LogisticRegression(max_iter=config["metrics"]["classifier_max_iter"])
     with warnings.catch_warnings():
