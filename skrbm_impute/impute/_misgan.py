@@ -2,6 +2,10 @@
 
 import copy
 import math
+import os
+import sys
+import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,6 +24,82 @@ from .._numerics.misgan import (
 from ..utils._compat import Interval, StrOptions
 from ..utils._validation import check_random_seed
 from ._torch import BaseTorchImputer
+
+# Projected durations above this warn: ten minutes is far beyond what a test, a
+# notebook cell or a quick benchmark expects, and short of the hours the default
+# (conv, 500 epochs) costs on a CPU.
+SLOW_FIT_SECONDS = 600.0
+# Wall-clock seconds of training timed before the projection is made (after the
+# first batch, which pays one-off allocation costs); short enough to warn well
+# within the first minute even for the conv networks (about 1.8 s per batch).
+PROBE_SECONDS = 5.0
+# Measured CPU seconds per batch of 64 MNIST digits, conv / fc (benchmarks/misgan_budget.py).
+CONV_TO_FC_COST_RATIO = 20
+# Batches below which MisGAN counts as undertrained (its RMSE is still above the Mean
+# imputer's on real MNIST at I.M. 0.6; benchmarks/results/misgan_budget/README.md).
+UNDERTRAINED_BELOW_BATCHES = 0
+
+
+def _clock():
+    """Wall-clock seconds: the user waits in wall time (tests replace this)."""
+    return time.perf_counter()
+
+
+class SlowFitWarning(UserWarning):
+    """``MisGANImputer.fit`` is projected to take longer than ``SLOW_FIT_SECONDS``
+    (emitted once, a few seconds into the fit)."""
+
+
+def _caller_stacklevel():
+    """``warnings.warn``'s stacklevel of the first frame outside this package and
+    scikit-learn (the user's ``fit`` call, however many wrappers are in between)."""
+    import sklearn
+
+    inside = (os.path.dirname(os.path.dirname(__file__)), os.path.dirname(sklearn.__file__))
+    frame, level = sys._getframe(1), 1  # the frame of the caller of warnings.warn
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _format_duration(seconds):
+    """``"2 h 05 min"``, ``"12 min"`` or ``"45 s"``."""
+    minutes = round(seconds / 60)
+    if minutes >= 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    if minutes >= 1:
+        return f"{minutes} min"
+    return f"{seconds:.0f} s"
+
+
+class _DurationProbe:
+    """Project a fit's duration from the wall time of its first few seconds of batches.
+
+    ``tick()`` is called after every batch; it returns the projected total seconds
+    once, as soon as ``PROBE_SECONDS`` have passed since the end of the first batch
+    (or ``None``).  A fit shorter than the probe is never projected.
+    """
+
+    def __init__(self, n_batches):
+        self.n_batches = n_batches
+        self.done = 0
+        self.start = None
+        self.finished = False
+
+    def tick(self):
+        self.done += 1
+        if self.finished:
+            return None
+        now = _clock()
+        if self.start is None:
+            self.start, self.first_batch = now, self.done
+            return None
+        elapsed = now - self.start
+        if elapsed < PROBE_SECONDS:
+            return None
+        self.finished = True
+        per_batch = elapsed / (self.done - self.first_batch)
+        return per_batch * self.n_batches
 
 
 class MisGANImputer(BaseTorchImputer):
@@ -52,9 +132,21 @@ class MisGANImputer(BaseTorchImputer):
         number of features is accepted (``image_shape_`` is then ``(1, n_features)``
         unless ``n_features`` is a perfect square).
     n_epochs : int, default=500
-        Passes over the training data: the paper's setting (the released script's
-        default is 1000).  That is days of CPU time for ``"conv"`` on 50,000 MNIST
-        digits, so lower it on a CPU or use a GPU.
+        Passes over the training data when ``max_iter`` is None: the paper's setting
+        (the released script's default is 1000).  500 epochs of the paper's 50,000
+        MNIST digits at batch 64 are about 390,000 batches: roughly 9 CPU-hours with
+        ``"fc"`` and 200 with ``"conv"`` (see Notes), so on a CPU set ``max_iter``
+        or use a GPU.
+    max_iter : int or None, default=None
+        The training budget in iterations, one iteration being one minibatch step of
+        the training loop: the three critics are updated on every batch, the two
+        generators and the imputer on every ``n_critic``-th.  ``None`` trains
+        ``n_epochs`` full passes (``n_epochs * (n_samples // batch_size)`` batches).
+        When set, it takes precedence and ``n_epochs`` is ignored: training runs
+        exactly ``max_iter`` batches, drawing a new batch order for every pass over
+        the data and stopping part-way through the last one, whatever the number
+        of training images.  Below THRESHOLD batches MisGAN counts as undertrained
+        (see Notes).
     batch_size : int, default=64
         Images per batch.  Incomplete last batches are dropped, as the authors do;
         with fewer than ``batch_size`` training images one batch of all of them is used.
@@ -102,8 +194,8 @@ class MisGANImputer(BaseTorchImputer):
         deterministic; :meth:`sample_imputations` draws imputations that differ only
         through the imputer's noise.
     verbose : int, default=0
-        ``> 0`` shows a tqdm progress bar over epochs with the three critics' last
-        losses.
+        ``> 0`` shows a tqdm progress bar over the batches of the budget, with its
+        rate and remaining time, and the three critics' last losses.
 
     Attributes
     ----------
@@ -115,9 +207,11 @@ class MisGANImputer(BaseTorchImputer):
     image_shape_ : tuple (height, width)
         The resolved image shape.
     n_iter_ : int
-        Number of batches trained on (critic updates of each critic).
+        Number of batches trained on: ``max_iter``, or ``n_epochs`` times the
+        batches per epoch.  Each critic was updated once per batch.
     n_generator_updates_ : int
-        Number of generator and imputer updates.
+        Number of updates of each generator and of the imputer:
+        ``n_iter_ // n_critic`` (batches are counted across epochs).
     imputation_seed_ : int
         Seed of the noise image that ``transform`` uses.
     n_features_in_ : int
@@ -139,6 +233,26 @@ class MisGANImputer(BaseTorchImputer):
     call and shared by all rows, so each row's imputation depends only on that row
     (subsets and reorderings give the same rows).  The imputer's raw output is
     composited with the observed pixels, which come back bit-identical.
+
+    **Training budget.**  The paper trains 500 epochs of 50,000 MNIST digits at batch
+    64: 500 x 50,000 / 64 = about 390,000 batches (78,000 generator and imputer
+    updates).  One batch of 64 MNIST digits costs about 0.085 CPU-s with
+    ``architecture="fc"`` and about 1.8 CPU-s with ``"conv"`` (one thread), so the
+    paper's training is roughly 9 CPU-hours with ``"fc"`` and 200 with ``"conv"``,
+    and the default ``MisGANImputer()`` on 5,000 digits (39,000 batches) about 20
+    CPU-hours: a CPU cannot train MisGAN to the paper's quality within a benchmark.
+    Measured on real MNIST at I.M. 0.6 (8,000 training digits, ``"fc"``, one
+    thread; ``benchmarks/results/misgan_budget/README.md``), MisGAN's RMSE first
+    falls below the Mean imputer's at THRESHOLD batches: below that budget it counts as
+    **undertrained** and its imputations are worse than filling in the mean.
+    ``max_iter`` sets the budget in batches whatever the data size; ``n_epochs``
+    alone gives a small training set almost no updates.
+
+    Within the first seconds of ``fit`` (``PROBE_SECONDS`` of batches after the
+    first) the remaining time is projected from the measured seconds per batch;
+    a projection over ``SLOW_FIT_SECONDS`` (10 minutes) emits a
+    :class:`SlowFitWarning` naming the projection, the budget in batches and what
+    shortens it (``architecture="fc"``, a smaller ``max_iter``, ``device="cuda"``).
 
     References
     ----------
@@ -163,6 +277,7 @@ class MisGANImputer(BaseTorchImputer):
         "architecture": [StrOptions({"conv", "fc"})],
         "image_shape": [tuple, list, None],
         "n_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "latent_size": [Interval(Integral, 1, None, closed="left")],
         "tau": [Real],
@@ -188,6 +303,7 @@ class MisGANImputer(BaseTorchImputer):
         architecture="conv",
         image_shape=None,
         n_epochs=500,
+        max_iter=None,
         batch_size=64,
         latent_size=128,
         tau=0.0,
@@ -209,6 +325,7 @@ class MisGANImputer(BaseTorchImputer):
         self.architecture = architecture
         self.image_shape = image_shape
         self.n_epochs = n_epochs
+        self.max_iter = max_iter
         self.batch_size = batch_size
         self.latent_size = latent_size
         self.tau = tau
@@ -273,45 +390,107 @@ class MisGANImputer(BaseTorchImputer):
         )
         n_samples = data.shape[0]
         batch_size = min(self.batch_size, n_samples)
-        n_batches = n_samples // batch_size
+        batches_per_epoch = n_samples // batch_size
+        n_batches = self._training_budget(batches_per_epoch)
+        n_epochs = -(-n_batches // batches_per_epoch)  # the last one may be partial
         options = dict(
             tau=self.tau, alpha=self.alpha, beta=self.beta, gamma=self.gamma,
             gp_lambda=self.gp_lambda, latent_size=self.latent_size, generator=generator,
             beta_form=self.beta_form,
         )
         self.n_iter_ = self.n_generator_updates_ = 0
-        epochs = range(self.n_epochs)
+        probe = _DurationProbe(n_batches)
+        progress = None
         if self.verbose:
             from tqdm.auto import tqdm
 
-            epochs = tqdm(epochs, desc="MisGAN", unit="epoch")
-        for epoch in epochs:
-            order = torch.randperm(n_samples, generator=generator, device=self.device_)
-            for batch in order[: n_batches * batch_size].view(n_batches, batch_size):
-                self.n_iter_ += 1
-                update_generators = self.n_iter_ % self.n_critic == 0
-                losses = train_step(
-                    networks, optimizers, data[batch], observed[batch],
-                    update_generators=update_generators, **options,
-                )
-                self.n_generator_updates_ += int(update_generators)
-            self._check_finite(networks, epoch)
-            if self.verbose:
-                epochs.set_postfix(
-                    D_x=f"{losses['data_critic']:.3f}",
-                    D_m=f"{losses['mask_critic']:.3f}",
-                    D_i=f"{losses['imputer_critic']:.3f}",
-                )
+            progress = tqdm(total=n_batches, desc="MisGAN", unit="batch")
+        try:
+            for epoch in range(n_epochs):
+                order = torch.randperm(n_samples, generator=generator, device=self.device_)
+                batches = order[: batches_per_epoch * batch_size].view(-1, batch_size)
+                for batch in batches[: n_batches - self.n_iter_]:
+                    self.n_iter_ += 1
+                    update_generators = self.n_iter_ % self.n_critic == 0
+                    losses = train_step(
+                        networks, optimizers, data[batch], observed[batch],
+                        update_generators=update_generators, **options,
+                    )
+                    self.n_generator_updates_ += int(update_generators)
+                    self._after_batch(networks)
+                    projected = probe.tick()
+                    if projected is not None and projected > SLOW_FIT_SECONDS:
+                        self._warn_slow_fit(projected, n_batches, batches_per_epoch)
+                    if progress is not None:
+                        progress.update()
+                self._check_finite(networks, epoch, n_epochs)
+                if progress is not None:
+                    progress.set_postfix(
+                        D_x=f"{losses['data_critic']:.3f}",
+                        D_m=f"{losses['mask_critic']:.3f}",
+                        D_i=f"{losses['imputer_critic']:.3f}",
+                    )
+        finally:
+            if progress is not None:
+                progress.close()
 
-    def _check_finite(self, networks, epoch):
+    def _training_budget(self, batches_per_epoch):
+        """Batches to train: ``max_iter``, or ``n_epochs`` full passes when it is None."""
+        if self.max_iter is None:
+            return self.n_epochs * batches_per_epoch
+        return self.max_iter
+
+    def _after_batch(self, networks):
+        """Called after every training batch with the networks being trained.
+
+        Does nothing; a subclass may override it to evaluate checkpoints within one
+        run (``benchmarks/misgan_budget.py`` does), which draws no random numbers and
+        so leaves the training itself unchanged.
+        """
+
+    def _warn_slow_fit(self, projected, n_batches, batches_per_epoch):
+        """Tell the user, early, that this fit will take long and how to shorten it."""
+        per_batch = projected / n_batches
+        affordable = max(1, int(SLOW_FIT_SECONDS / per_batch))
+        remedies = []
+        if self.architecture == "conv":
+            remedies.append(
+                f'architecture="fc": about {CONV_TO_FC_COST_RATIO} times cheaper per batch '
+                "on a CPU"
+            )
+        quality = (
+            f"below {UNDERTRAINED_BELOW_BATCHES} batches MisGAN imputes worse than the "
+            "Mean imputer"
+        )
+        remedies.append(
+            f"max_iter={affordable}: about {_format_duration(SLOW_FIT_SECONDS)} at this "
+            f"speed ({quality})"
+        )
+        if self.device_.type == "cpu":
+            remedies.append('device="cuda": a GPU')
+        budget = (
+            f"{self.n_epochs} epochs x {batches_per_epoch} batches"
+            if self.max_iter is None
+            else f"max_iter={self.max_iter}"
+        )
+        numbered = " ".join(f"({i}) {remedy};" for i, remedy in enumerate(remedies, 1))
+        warnings.warn(
+            f"{type(self).__name__}.fit is projected to take {_format_duration(projected)}"
+            f" on {self.device_}: {n_batches} batches ({budget}) at {per_batch:.3g} s per "
+            f"batch, timed on the first batches. To shorten it: {numbered[:-1]}.",
+            SlowFitWarning,
+            stacklevel=_caller_stacklevel(),
+        )
+
+    def _check_finite(self, networks, epoch, n_epochs):
         """Stop with a clear error once a weight is NaN or infinite (a diverged GAN
         would otherwise fit "successfully" and impute NaN)."""
         for name, network in networks.items():
             if not all(bool(torch.isfinite(p).all()) for p in network.parameters()):
                 raise FloatingPointError(
                     f"{type(self).__name__}: training produced non-finite weights in "
-                    f"{name} in epoch {epoch + 1} of {self.n_epochs} "
-                    f"(learning_rate={self.learning_rate!r}, "
+                    f"{name} in epoch {epoch + 1} of {n_epochs} (by batch {self.n_iter_}; "
+                    f"learning_rate={self.learning_rate!r}, "
                     f"imputer_learning_rate={self.imputer_learning_rate!r}); use smaller "
                     "learning rates."
                 )
