@@ -311,11 +311,11 @@ def test_out_of_memory_is_an_expected_failure(tmp_path, monkeypatch):
     log = (tmp_path / "out" / "failed_cells.log").read_text()
     headers = {line.split(" ", 1)[0]: line.split("\t")[1]
                for line in log.splitlines() if not line.startswith(" ")}
-    assert headers == {"cpu": "expected (out of memory)", "cuda": "expected (out of memory)",
-                       "bug": "UNEXPECTED"}
+    assert headers == {"cpu": "expected", "cuda": "expected", "bug": "UNEXPECTED"}
     report = messages[-1]
     assert "2 expected failure(s)" in report and "1 UNEXPECTED failure(s)" in report
     assert "cpu IM 0.3 0: (out of memory) RuntimeError:" in report
+    assert "cuda IM 0.3 0: (out of memory) OutOfMemoryError: CUDA out of memory" in report
     assert "DefaultCPUAllocator: can't allocate memory" in report
 
 

@@ -401,8 +401,7 @@ def _run_locked(config, out_dir, expected_metrics, *, overwrite, progress, plots
 def _log_failure(log_path, result):
     """One entry per failed cell: a tab-separated header line (cell, ``expected`` or
     ``UNEXPECTED``, the error), then the traceback indented by four spaces."""
-    kind = (f"expected ({result.kind})" if result.kind else "expected") if result.expected \
-        else "UNEXPECTED"
+    kind = "expected" if result.expected else "UNEXPECTED"
     body = "".join(f"    {line}\n" for line in result.traceback.rstrip().splitlines())
     with open(log_path, "a") as log:
         log.write(f"{' '.join(map(str, result.key))}\t{kind}\t{result.error}\n{body}")
