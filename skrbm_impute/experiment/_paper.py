@@ -61,7 +61,7 @@ PAPER_MISGAN_BATCHES = 500 * 50_000 // 64
 #: Below this many training batches MisGAN's imputations are worse than the Mean
 #: imputer's (measured on real MNIST, ``MisGANImputer`` Notes), so its numbers are not
 #: comparable with Table 1.
-MISGAN_UNDERTRAINED_BELOW = 20_000
+MISGAN_UNDERTRAINED_BELOW = 4_000
 
 #: The results metric holding a cell's number of training batches (same value on every
 #: test repeat).  The runner records it for :class:`~skrbm_impute.MisGANImputer` cells
