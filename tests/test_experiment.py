@@ -577,7 +577,12 @@ def test_every_method_end_to_end_with_tiny_settings(tmp_path):
     hidden = frame[frame["metric"] == "hidden_accuracy"]
     assert set(hidden["method"]) == {"rbm", "rbm-bm", "lmrbm"}
     assert set(frame["method"]) == set(METHODS)
-    assert "| RMSE | Mean | Inpaint | MisGAN | RBM [5] | RBM [5] +b_m | RBM LM |" in run.table
+    # MisGAN's budget is recorded (1 epoch of 80 digits in batches of 32: 2 batches),
+    # far below the threshold: its column is marked and its budget stated
+    batches = frame[frame["metric"] == "training_batches"]
+    assert set(batches["method"]) == {"misgan"} and set(batches["value"]) == {2.0}
+    assert "| RMSE | Mean | Inpaint | MisGAN ‡ | RBM [5] | RBM [5] +b_m | RBM LM |" in run.table
+    assert "undertrained: 2 of the paper's ≈ 390,000 batches" in run.table
     assert (tmp_path / "examples.png").stat().st_size > 1000
 
     X = np.load(tmp_path / "examples" / "clean.npz")["clean"]

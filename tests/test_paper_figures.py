@@ -1,4 +1,4 @@
-"""The Mean and diffusion columns of the paper's Table 1 reproduced on the real MNIST test digits."""
+"""The Mean and diffusion columns of Table 1, reproduced on the real MNIST test digits."""
 
 import pytest
 from sklearn.linear_model import LogisticRegression
