@@ -34,16 +34,28 @@ SMALL = {
     "metrics": {"fid_features": "pixels", "classifier_max_iter": 20},
 }
 (HERE / "small.json").write_text(json.dumps(SMALL))
-(HERE / "slowmean.py").write_text(
+
+
+def write_module(name, source):
+    """Write module ``name`` into the scratch folder and import it in this process.
+
+    The subprocesses find it through ``PYTHONPATH`` (``ENV``); this process registers it
+    in ``sys.modules``, so that an ``estimator = "name:Class"`` preset entry resolves.
+    """
+    path = HERE / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    sys.modules[name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sys.modules[name])
+
+
+write_module(
+    "slowmean",
     "import time\nfrom skrbm_impute.impute import MeanImputer\n"
     "class Slow(MeanImputer):\n"
     "    def fit(self, X, y=None):\n        time.sleep(1.0)\n        return super().fit(X, y)\n"
     "class Diverging(MeanImputer):\n"
     "    def fit(self, X, y=None):\n        raise FloatingPointError('diverged in epoch 1')\n")
-# The subprocesses import slowmean through PYTHONPATH; this process registers it directly.
-_spec = importlib.util.spec_from_file_location("slowmean", HERE / "slowmean.py")
-sys.modules["slowmean"] = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sys.modules["slowmean"])
 
 
 def short(text, n=230):
@@ -183,8 +195,8 @@ def _():
 
 @item("failed_cells.log content")
 def _():
-    (HERE / "buggy.py").write_text(
-        "from skrbm_impute.impute import MeanImputer\nclass Buggy(MeanImputer):\n"
+    write_module(
+        "buggy", "from skrbm_impute.impute import MeanImputer\nclass Buggy(MeanImputer):\n"
         "    def fit(self, X, y=None):\n        return {}['key']\n")
     bench("log", {"methods": ["bug"], "params": {"bug": {"estimator": "buggy:Buggy"}}})
     text = (HERE / "log" / "failed_cells.log").read_text()

@@ -47,8 +47,8 @@ def test_torch_estimators_load_on_first_access():
 
 
 def test_public_names_resolve_and_unknown_names_raise():
-    for module in (skrbm_impute, skrbm_impute.impute, skrbm_impute.metrics,
-                   skrbm_impute.experiment):
+    for module in (skrbm_impute, skrbm_impute.impute, skrbm_impute.masks,
+                   skrbm_impute.metrics, skrbm_impute.datasets, skrbm_impute.experiment):
         for name in module.__all__:
             assert getattr(module, name) is not None, (module.__name__, name)
         assert set(module.__all__) <= set(dir(module))
