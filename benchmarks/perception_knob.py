@@ -1,4 +1,4 @@
-"""Issue 13 on real MNIST: the perception knob's curves, the posterior mean, multiple
+"""The perception knob on real MNIST: its curves, the posterior mean, multiple
 imputation (coverage, downstream accuracy) and GridSearchCV over the knob.
 
 Data and models as ``benchmarks/knob_train.py`` (8,000 / 2,000 of the MNIST test
@@ -55,11 +55,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from knob_train import RATE, load_split, masks  # noqa: E402
 
 from skrbm_impute import DiffusionInpaintImputer, LMRBMImputer, MeanImputer  # noqa: E402
-from skrbm_impute._numerics import rbm_posterior  # noqa: E402
 from skrbm_impute.experiment._methods import make_imputer  # noqa: E402
 from skrbm_impute.experiment._pd_curve import curve_metric, plot_pd_curve  # noqa: E402
 from skrbm_impute.experiment._presets import load_preset  # noqa: E402
-from skrbm_impute.impute._rbm_posterior import GIBBS_BURN_IN, GIBBS_THINNING  # noqa: E402
+from skrbm_impute._numerics.rbm_posterior import (  # noqa: E402
+    GIBBS_BURN_IN, GIBBS_THINNING, clamped_chain)
 from skrbm_impute.masks import apply_mask  # noqa: E402
 from skrbm_impute.metrics import (  # noqa: E402
     FIDScorer, MaskedRMSEScorer, feature_statistics, fid, interval_coverage, rmse)
@@ -150,10 +150,9 @@ def part_curve(ctx):
                 np.testing.assert_allclose(half, 0.5 * ends[0.0] + 0.5 * ends[1.0], atol=1e-12)
             model.set_params(perception=None)
             with torch.no_grad():  # the p = 1 draw's hidden layer shown through P(v=1|h)
-                probs = rbm_posterior.clamped_gibbs(
+                probs = clamped_probabilities(
                     **gibbs_tensors(model, X_miss), n_draws=1, burn_in=GIBBS_BURN_IN,
-                    thinning=GIBBS_THINNING, generator=make_generator(0, "cpu"),
-                    record="probabilities").numpy()[0]
+                    thinning=GIBBS_THINNING, generator=make_generator(0, "cpu")).numpy()[0]
             probs = np.where(mask, probs, X_miss)
             r, f = rmse(ctx.X_test, probs, mask), lenet_fid(ctx.reference, probs)
             table.append((mechanism, LABELS[name], "one Gibbs draw of h, P(v=1|h) (not p=1)",
@@ -184,11 +183,36 @@ def part_curve(ctx):
 
 # ---------------------------------------------------------------- posterior mean
 def gibbs_tensors(model, X_miss):
-    missing = np.isnan(X_miss)
-    visible_bias, weights, hidden_bias = model._weights(torch.device("cpu"))
-    v_obs, missing_t = model._tensors(X_miss, missing, torch.device("cpu"))
-    return dict(v_obs=v_obs, missing=missing_t, visible_bias=visible_bias, weights=weights,
-                hidden_bias=hidden_bias, marginal=model._marginal)
+    """The fitted RBM and ``X_miss`` as the keyword tensors of ``clamped_chain``."""
+    return model.set_params(device="cpu")._model_tensors(X_miss, np.isnan(X_miss))
+
+
+def clamped_probabilities(*, n_draws, burn_in, thinning, generator, **tensors):
+    """``P(v = 1 | h_{t-1}) = sigmoid(W h_{t-1} + b)`` at the steps whose 0/1 draws
+    ``sample_imputations`` records: a draw of the hidden layer from the posterior,
+    shown through its expected image.  Observed entries equal ``v_obs``."""
+    observed = 1.0 - tensors["missing"]
+    recorded = []
+    chain = clamped_chain(**tensors, generator=generator)
+    for step, (_, p_visible) in enumerate(chain, start=1):
+        offset = step - burn_in
+        if offset > 0 and offset % thinning == 0:
+            recorded.append(tensors["v_obs"] * observed + p_visible * tensors["missing"])
+            if len(recorded) == n_draws:
+                return torch.stack(recorded)
+
+
+def gibbs_posterior_mean(*, n_steps, burn_in, generator, **tensors):
+    """Estimate of ``E_E[v_m | v_o]``: the average of ``sigmoid(W h_{t-1} + b)`` over
+    ``n_steps`` consecutive steps after ``burn_in`` of the clamped chain.
+
+    Averaging the conditional means ``P(v = 1 | h)`` rather than the 0/1 draws is the
+    Rao-Blackwellised estimator: the same expectation, less variance.  Observed entries
+    equal ``v_obs``."""
+    draws = clamped_probabilities(n_draws=n_steps, burn_in=burn_in, thinning=1,
+                                  generator=generator, **tensors)
+    # The average of equal values need not round back to them: re-impose v_o.
+    return torch.where(tensors["missing"].bool(), draws.mean(0), tensors["v_obs"])
 
 
 def part_posterior_mean(ctx):
@@ -210,7 +234,7 @@ def part_posterior_mean(ctx):
             for steps in args.mean_steps:
                 start = time.perf_counter()
                 with torch.no_grad():
-                    mean = rbm_posterior.gibbs_posterior_mean(
+                    mean = gibbs_posterior_mean(
                         **gibbs_tensors(model, X_miss), n_steps=steps, burn_in=GIBBS_BURN_IN,
                         generator=make_generator(0, "cpu")).numpy()
                 key = f"Gibbs average ({GIBBS_BURN_IN} burn-in + {steps} steps)"
@@ -276,10 +300,9 @@ def part_coverage(ctx):
             single = model.set_params(perception=None).transform(X_miss)
             sets[f"{LABELS[name]} (0/1 Gibbs draws)"] = (draws, single)
             with torch.no_grad():
-                probs = rbm_posterior.clamped_gibbs(
+                probs = clamped_probabilities(
                     **gibbs_tensors(model, X_miss), n_draws=n_draws, burn_in=GIBBS_BURN_IN,
-                    thinning=GIBBS_THINNING, generator=make_generator(0, "cpu"),
-                    record="probabilities").numpy()
+                    thinning=GIBBS_THINNING, generator=make_generator(0, "cpu")).numpy()
             probs = np.where(mask[None], probs, X_miss[None])
             sets[f"{LABELS[name]} (Gibbs draws of h, shown as P(v=1|h))"] = (probs, single)
         misgan = load_model(args.models, "misgan", mechanism) if "misgan" in args.methods \

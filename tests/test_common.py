@@ -1,7 +1,7 @@
 """Behaviours every imputer the package exports shares, on data with NaN.
 
 scikit-learn's generic checks never feed NaN (except one pickle check), so this file
-runs the package's own invariants (spec section 1) over the table in
+runs the package's own imputer invariants over the table in
 ``skrbm_impute.utils._testing``; a new imputer joins by being added there.
 """
 
@@ -305,3 +305,135 @@ class _MutatesInTransform(MeanImputer):
 def test_own_checks_catch_broken_imputers(broken, check, nan_images, tmp_path):
     with pytest.raises((AssertionError, ValueError)):
         OWN_CHECKS[check](broken(), nan_images, tmp_path)
+
+
+# ------------------------------------------------------------------------------------
+# Reliability: parameters read at transform are checked there, an interrupted fit
+# leaves the estimator as it was, messages show the offending values exactly.
+
+#: Per imputer: values of the parameters that ``transform`` reads, each invalid.
+_BAD_TRANSFORM_PARAMS = {
+    "MeanImputer": [],
+    "DiffusionInpaintImputer": [("kernel", 3), ("n_iter", -1), ("init", np.nan),
+                                ("mode", "bogus"), ("kernel", True)],
+    "MaskedRBMImputer": [("perception", 1.5), ("perception", -0.5), ("perception", np.nan),
+                         ("imputation", "bogus"), ("n_threads", 0), ("n_threads", True),
+                         ("device", "bogus")],
+    "LMRBMImputer": [("perception", 1.5), ("perception", -0.5), ("perception", np.nan),
+                     ("imputation", "bogus"), ("n_threads", 0), ("n_threads", True),
+                     ("device", "bogus")],
+    "MisGANImputer": [("device", "bogus"), ("device", 3)],
+}
+
+
+def _bad_transform_params():
+    return [pytest.param(imputer, name, value, id=f"{_ids(imputer)}-{name}={value!r}")
+            for imputer in IMPUTERS
+            for name, value in _BAD_TRANSFORM_PARAMS[type(imputer).__name__]]
+
+
+def test_bad_transform_params_table_covers_every_imputer():
+    assert set(_BAD_TRANSFORM_PARAMS) == {type(est).__name__ for est in IMPUTERS}
+    for est in IMPUTERS:  # every parameter transform reads has a bad value listed
+        listed = {name for name, _ in _BAD_TRANSFORM_PARAMS[type(est).__name__]}
+        assert listed == set(type(est)._transform_parameters)
+
+
+@pytest.mark.parametrize(("imputer", "name", "value"), _bad_transform_params())
+def test_parameters_read_at_transform_are_checked_there_as_at_fit(imputer, name, value,
+                                                                   nan_images):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=repr(name)) as at_fit:
+        _with_seed(imputer).set_params(**{name: value}).fit(nan_images)
+    fitted = _with_seed(imputer).fit(nan_images)
+    expected = fitted.transform(nan_images)
+    fitted.set_params(**{name: value})
+    methods = [fitted.transform]
+    for method in ("transform_hidden", "sample_imputations", "transform_perception_levels"):
+        if hasattr(fitted, method):
+            methods.append(getattr(fitted, method))
+    for method in methods:
+        args = ([0.5],) if method.__name__ == "transform_perception_levels" else ()
+        with pytest.raises(InvalidParameterError) as at_transform:
+            method(nan_images, *args)
+        assert str(at_transform.value) == str(at_fit.value)
+    fitted.set_params(**{name: imputer.get_params()[name]})
+    np.testing.assert_array_equal(fitted.transform(nan_images), expected)
+
+
+class _Interrupt:
+    """Replaces ``module.name``; raises KeyboardInterrupt at call ``after + 1``."""
+
+    def __init__(self, monkeypatch, module, name, after):
+        self.original, self.after, self.calls = getattr(module, name), after, 0
+        monkeypatch.setattr(module, name, self)
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls > self.after:
+            raise KeyboardInterrupt
+        return self.original(*args, **kwargs)
+
+
+def _interrupt_mid_fit(imputer, monkeypatch):
+    """Make the next fit of ``imputer`` stop with KeyboardInterrupt inside training."""
+    from skrbm_impute._numerics import rbm
+    from skrbm_impute.impute import _base, _mean, _misgan
+
+    name = type(imputer).__name__
+    if name == "MeanImputer":
+        return _Interrupt(monkeypatch, _mean, "observed_mean", 0)
+    if name == "DiffusionInpaintImputer":
+        return _Interrupt(monkeypatch, _base, "resolve_image_shape", 0)
+    if name == "MisGANImputer":
+        return _Interrupt(monkeypatch, _misgan, "train_step", 1)
+    return _Interrupt(monkeypatch, rbm, "cd1_step", 2)
+
+
+@pytest.mark.parametrize("imputer", IMPUTERS, ids=_ids)
+def test_interrupted_first_fit_leaves_an_unfitted_estimator(imputer, nan_images,
+                                                            monkeypatch):
+    from sklearn.exceptions import NotFittedError
+
+    est = _with_seed(imputer)
+    before = dict(vars(est))
+    interrupt = _interrupt_mid_fit(est, monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(nan_images)
+    assert interrupt.calls > interrupt.after  # it stopped inside the fit
+    assert vars(est).keys() == before.keys()
+    with pytest.raises(NotFittedError):
+        est.transform(nan_images)
+
+
+@pytest.mark.parametrize("imputer", IMPUTERS, ids=_ids)
+def test_interrupted_refit_keeps_the_previous_model(imputer, nan_images, monkeypatch):
+    est = _with_seed(imputer).fit(nan_images)
+    expected = est.transform(nan_images)
+    state = {key: value for key, value in vars(est).items()}
+    rng = np.random.RandomState(1)
+    X_other = rng.random_sample((30, 25))  # 5x5 images: another feature count
+    X_other[rng.random_sample(X_other.shape) < 0.3] = np.nan
+    X_other[0] = 0.5
+    _interrupt_mid_fit(est, monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X_other)
+    monkeypatch.undo()
+    assert est.n_features_in_ == 16
+    assert vars(est).keys() == state.keys()
+    assert all(vars(est)[key] is value for key, value in state.items())
+    np.testing.assert_array_equal(est.transform(nan_images), expected)
+
+
+@pytest.mark.parametrize("imputer", IMPUTERS, ids=_ids)
+def test_out_of_range_message_shows_the_offending_value_exactly(imputer, nan_images):
+    if not type(imputer)._requires_unit_interval:
+        pytest.skip("models any real values")
+    X = nan_images.copy()
+    X[1, 1] = 1 + 1e-12
+    with pytest.raises(ValueError, match=r"1\.000000000001\]"):
+        _with_seed(imputer).fit(X)
+    X[1, 1] = -5e-324  # the smallest negative float
+    with pytest.raises(ValueError, match=r"\[-5e-324, "):
+        _with_seed(imputer).fit(X)

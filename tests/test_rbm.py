@@ -31,7 +31,7 @@ def sigmoid(x):
 
 
 def reference_cd1(V, M, b, c, W, lr, uniforms, *, marginal, correction, lam):
-    """Algorithm 1 written out per sample, with the updates summed (spec §2.1)."""
+    """Algorithm 1 written out per sample, with the updates summed."""
     u_h, u_v, u_h2 = uniforms
     db, dc, dW = np.zeros_like(b), np.zeros_like(c), np.zeros_like(W)
     for i in range(V.shape[0]):
@@ -503,9 +503,9 @@ def test_stable_learning_rate_gives_no_warning_and_keeps_the_rate():
 
 
 def test_training_that_always_diverges_raises(monkeypatch):
-    import skrbm_impute.impute._rbm as rbm_module
+    from skrbm_impute._numerics import rbm_training
 
-    monkeypatch.setattr(rbm_module, "_EPOCH_RATIO", 0.0)  # no epoch is ever good enough
+    monkeypatch.setattr(rbm_training, "EPOCH_RATIO", 0.0)  # no epoch is ever good enough
     _, X_missing = masked_digits()
     model = LMRBMImputer(n_components=4, n_epochs=2, learning_rate=1e-2, random_state=0)
     with pytest.warns(ConvergenceWarning), pytest.raises(FloatingPointError,

@@ -1,4 +1,4 @@
-"""Posterior sampling of the RBM imputers and the perception knob (issue 13)."""
+"""Posterior sampling of the RBM imputers and the perception knob."""
 
 import inspect
 import itertools
@@ -86,42 +86,44 @@ def test_clamped_chain_targets_the_exact_conditional(marginal, factored):
     assert 0.5 * np.abs(marginals - exact).sum() > 0.1
 
 
-def test_gibbs_posterior_mean_is_the_exact_conditional_mean():
+def test_chain_visible_means_average_to_the_exact_conditional_mean():
+    """The chain's ``P(v = 1 | h_{t-1})`` averaged over steps (the Rao-Blackwellised
+    estimate of ``E[v_m | v_o]``) matches the enumerated conditional mean."""
     b, W, c = tiny_rbm(seed=8)
     observed_idx, missing_idx, v_o = [1, 2], [0, 3, 4], np.array([0.0, 0.7])
     v, m, b_t, W_t, c_t = chain_tensors(b, W, c, v_o, observed_idx, missing_idx, 4000)
-    mean = rbm_posterior.gibbs_posterior_mean(
-        v, m, b_t, W_t, c_t, marginal=True, n_steps=30, burn_in=20,
-        generator=torch.Generator().manual_seed(0))
+    chain = rbm_posterior.clamped_chain(v, m, b_t, W_t, c_t, marginal=True,
+                                        generator=torch.Generator().manual_seed(0))
+    means = [p_visible for _, (_, p_visible) in zip(range(50), chain)][20:]
+    mean = torch.stack(means).mean(0)
     configs, exact = exact_conditional(b, W, c, v_o, observed_idx, missing_idx)
     np.testing.assert_allclose(mean[:, missing_idx].mean(0).numpy(), exact @ configs,
                                atol=0.01)
-    assert torch.equal(mean[:, observed_idx], v[:, observed_idx])
 
 
-def test_record_probabilities_is_the_conditional_mean_of_the_draw():
-    """``record="probabilities"`` gives P(v=1 | h) of the very step whose 0/1 draw
-    ``record="sample"`` returns (same generator stream)."""
+def test_clamped_gibbs_records_the_chain_steps_burn_in_plus_multiples_of_thinning():
+    """Draw k is the chain's visible layer at step burn_in + k * thinning (same stream),
+    0/1 in the holes and clamped elsewhere."""
     b, W, c = tiny_rbm(seed=5)
     v, m, b_t, W_t, c_t = chain_tensors(b, W, c, np.array([1.0]), [0], [1, 2, 3, 4], 3)
-    kwargs = dict(marginal=False, n_draws=2, burn_in=1, thinning=2)
-    sample = rbm_posterior.clamped_gibbs(v, m, b_t, W_t, c_t, generator=torch.Generator()
-                                         .manual_seed(5), record="sample", **kwargs)
-    prob = rbm_posterior.clamped_gibbs(v, m, b_t, W_t, c_t, generator=torch.Generator()
-                                       .manual_seed(5), record="probabilities", **kwargs)
-    assert set(np.unique(sample[:, :, 1:].numpy())) <= {0.0, 1.0}
-    assert ((prob[:, :, 1:] > 0) & (prob[:, :, 1:] < 1)).all()
+    draws = rbm_posterior.clamped_gibbs(v, m, b_t, W_t, c_t, marginal=False, n_draws=2,
+                                        burn_in=1, thinning=2,
+                                        generator=torch.Generator().manual_seed(5))
+    chain = rbm_posterior.clamped_chain(v, m, b_t, W_t, c_t, marginal=False,
+                                        generator=torch.Generator().manual_seed(5))
+    steps = [visible for _, (visible, _) in zip(range(5), chain)]
+    assert torch.equal(draws[0], steps[2]) and torch.equal(draws[1], steps[4])
+    assert set(np.unique(draws[:, :, 1:].numpy())) <= {0.0, 1.0}
+    assert torch.equal(draws[:, :, 0], v[None, :, 0].expand(2, -1))
 
 
 def test_clamped_gibbs_rejects_bad_arguments():
     b, W, c = tiny_rbm()
     v, m, b_t, W_t, c_t = chain_tensors(b, W, c, np.array([1.0]), [0], [1, 2, 3, 4], 2)
-    with pytest.raises(ValueError, match="record"):
-        rbm_posterior.clamped_gibbs(v, m, b_t, W_t, c_t, marginal=False, n_draws=1,
-                                    burn_in=0, thinning=1, generator=None, record="x")
-    with pytest.raises(ValueError, match="thinning"):
-        rbm_posterior.clamped_gibbs(v, m, b_t, W_t, c_t, marginal=False, n_draws=1,
-                                    burn_in=0, thinning=0, generator=None)
+    for bad in (dict(n_draws=1, thinning=0), dict(n_draws=0), dict(n_draws=1, burn_in=-1)):
+        with pytest.raises(ValueError, match="thinning >= 1"):
+            rbm_posterior.clamped_gibbs(v, m, b_t, W_t, c_t, marginal=False, generator=None,
+                                        **bad)
 
 
 # --------------------------------------------------------------- the estimators
@@ -193,7 +195,7 @@ def test_curve_levels_equal_transform_at_each_level(cls, fitted, digits):
     X = X_missing[300:].copy()
     X[:3] = X_clean[300:303]  # rows without a hole are passed through
     levels = [0, 0.25, 0.5, 1]
-    curve = model._transform_at_levels(X, levels)
+    curve = model.transform_perception_levels(X, levels)
     assert model.get_params()["perception"] is None
     for level, imputed in zip(levels, curve):
         expected = clone_params(model, perception=level).transform(X)

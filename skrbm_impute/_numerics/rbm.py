@@ -1,6 +1,6 @@
 """Pure torch core of the RBM imputers: Algorithm 1 of Cannella et al. and friends.
 
-Conventions (spec §2.1): ``W`` is ``(n_visible, n_hidden)``; a batch ``v_obs`` is
+Conventions: ``W`` is ``(n_visible, n_hidden)``; a batch ``v_obs`` is
 ``(batch, n_visible)`` with the missing entries already **set to 0**, and ``missing``
 is the float 0/1 missing mask ``m`` of the same shape.  ``weights`` is either the
 full matrix ``W`` or a pair ``(A, B)`` with ``W = A @ B`` (the low-rank
@@ -64,7 +64,22 @@ def _accumulate(target, a, b, alpha, compute_dtype, keep=1.0):
 
 
 def missing_bias(visible_bias, missing, marginal):
-    """``b_m = sigmoid(b) ⊙ m`` under Ê_o (LM-RBM), or ``None`` for ref [5]."""
+    """``b_m = sigmoid(b) ⊙ m`` under Ê_o (LM-RBM), or ``None`` for ref [5].
+
+    Parameters
+    ----------
+    visible_bias : tensor of shape (n_visible,)
+        ``b``.
+    missing : tensor of shape (batch, n_visible)
+        The 0/1 missing mask ``m``.
+    marginal : bool
+        The LM-RBM (True) or ref [5] (False).
+
+    Returns
+    -------
+    b_m : tensor of shape (batch, n_visible) or None
+        ``None`` when ``marginal`` is False.
+    """
     if not marginal:
         return None
     return torch.sigmoid(visible_bias) * missing
@@ -74,6 +89,20 @@ def hidden_input(v_obs, missing, visible_bias, weights, hidden_bias, *, marginal
     """Hidden pre-activation under Ê_o: ``(v ⊙ (1-m) + b_m) W + c``.
 
     ``marginal=False`` drops ``b_m`` (ref [5]: the missing units contribute nothing).
+
+    Parameters
+    ----------
+    v_obs, missing : tensor of shape (batch, n_visible)
+        Observed values with 0 in the holes, and the 0/1 missing mask ``m``.
+    visible_bias, weights, hidden_bias : tensors
+        ``b``, ``W`` (or the factors ``(A, B)``), ``c``.
+    marginal : bool
+        Add ``b_m`` to the hidden input (the LM-RBM's Ê_o); False is ref [5].
+
+    Returns
+    -------
+    pre_activation : tensor of shape (batch, n_hidden)
+        The hidden units' input.
     """
     b_m = missing_bias(visible_bias, missing, marginal)
     x = v_obs if b_m is None else v_obs + b_m
@@ -81,7 +110,22 @@ def hidden_input(v_obs, missing, visible_bias, weights, hidden_bias, *, marginal
 
 
 def hidden_probabilities(v_obs, missing, visible_bias, weights, hidden_bias, *, marginal):
-    """``P(h = 1 | v_o)`` under Ê_o: the "RBM †" features the paper classifies."""
+    """``P(h = 1 | v_o)`` under Ê_o: the "RBM †" features the paper classifies.
+
+    Parameters
+    ----------
+    v_obs, missing : tensor of shape (batch, n_visible)
+        Observed values with 0 in the holes, and the 0/1 missing mask ``m``.
+    visible_bias, weights, hidden_bias : tensors
+        ``b``, ``W`` (or the factors ``(A, B)``), ``c``.
+    marginal : bool
+        Add ``b_m`` to the hidden input (the LM-RBM's Ê_o); False is ref [5].
+
+    Returns
+    -------
+    probabilities : tensor of shape (batch, n_hidden)
+        ``sigmoid`` of :func:`hidden_input`.
+    """
     return torch.sigmoid(
         hidden_input(v_obs, missing, visible_bias, weights, hidden_bias, marginal=marginal)
     )
@@ -131,8 +175,26 @@ def impute(
     - ``"sample"``: ``h ~ Bernoulli(p_h)``, ``v̂ ~ Bernoulli(sigmoid(W h + b))`` (a
       0/1 draw from the model).
 
-    ``uniforms`` (testing hook): explicit ``(u_h, u_v)`` replacing the generator's
-    draws, ``h = [u_h < p_h]`` and ``v̂ = [u_v < p_v]``.
+    Parameters
+    ----------
+    v_obs, missing : tensor of shape (batch, n_visible)
+        Observed values with 0 in the holes, and the 0/1 missing mask ``m``.
+    visible_bias, weights, hidden_bias : tensors
+        ``b``, ``W`` (or the factors ``(A, B)``), ``c``.
+    marginal : bool
+        Add ``b_m`` to the hidden input (the LM-RBM's Ê_o); False is ref [5].
+    mode : {"mean-field", "sample-hidden", "sample"}, default="mean-field"
+        As listed above.
+    generator : torch.Generator or None, default=None
+        Source of the draws of the sampling modes.
+    uniforms : pair of tensors or None, default=None
+        Testing hook: explicit ``(u_h, u_v)`` replacing the generator's draws,
+        ``h = [u_h < p_h]`` and ``v̂ = [u_v < p_v]``.
+
+    Returns
+    -------
+    reconstruction : tensor of shape (batch, n_visible)
+        ``v̂`` for every unit.
     """
     if mode not in IMPUTATION_MODES:
         raise ValueError(f"mode must be one of {IMPUTATION_MODES}; got {mode!r}.")
@@ -340,14 +402,25 @@ def cd1_step(
 
 
 def principal_directions(x, rank):
-    """The ``rank`` leading right singular vectors of ``x`` (n_samples, n_visible), as
-    the orthonormal columns of an ``(n_visible, rank)`` matrix in ``x``'s dtype.
+    """The ``rank`` leading right singular vectors of ``x``, as orthonormal columns.
 
     Computed in float64 from ``xᵀx`` (cost linear in n_samples); should that
     eigendecomposition fail to converge, from the SVD of ``x`` itself (LAPACK's
     ``gesvd``, through SciPy).  In float32 the eigendecomposition of ``xᵀx`` loses
     the smaller directions to rounding and, on some inputs and thread counts, does
     not converge at all.
+
+    Parameters
+    ----------
+    x : tensor of shape (n_samples, n_visible)
+        The data.
+    rank : int
+        Number of directions.
+
+    Returns
+    -------
+    basis : tensor of shape (n_visible, rank)
+        Orthonormal columns, in ``x``'s dtype and on its device.
     """
     x64 = x.detach().to(device="cpu", dtype=torch.float64)
     try:
@@ -359,12 +432,6 @@ def principal_directions(x, rank):
         _, _, vt = scipy.linalg.svd(x64.numpy(), full_matrices=False, lapack_driver="gesvd")
         basis = torch.from_numpy(vt[:rank].T.copy())
     return basis.to(device=x.device, dtype=x.dtype).contiguous()
-
-
-def random_orthonormal(n_rows, n_columns, *, generator, dtype, device):
-    """An ``(n_rows, n_columns)`` matrix with orthonormal columns (QR of a Gaussian)."""
-    gaussian = torch.randn(n_rows, n_columns, generator=generator, dtype=dtype, device=device)
-    return torch.linalg.qr(gaussian).Q.contiguous()
 
 
 def init_parameters(
@@ -379,6 +446,30 @@ def init_parameters(
     space, and the chain-rule step ``ΔA B + A ΔB = ΔW BᵀB + A Aᵀ ΔW`` starts as the
     full-rank step projected onto that space (``A Aᵀ`` has eigenvalues 1, ``BᵀB`` is
     tiny).  Small random A and B instead give a vanishing second-order step.
+
+    Parameters
+    ----------
+    observed_mean : ndarray of shape (n_visible,)
+        Each unit's observed mean.
+    n_hidden : int
+        Number of hidden units.
+    generator : torch.Generator or None
+        Source of the Gaussian draws.
+    dtype : torch.dtype
+        The parameters' dtype.
+    device : str or torch.device
+        The parameters' device.
+    visible_basis : tensor of shape (n_visible, rank) or None, default=None
+        ``A`` (copied), or ``None`` for a full ``W``.
+    scale : float, default=0.01
+        Standard deviation of the Gaussian weights.
+
+    Returns
+    -------
+    visible_bias, hidden_bias : tensors of shape (n_visible,), (n_hidden,)
+        ``b`` and ``c``.
+    weights : tensor or pair of tensors
+        ``W``, or ``(A, B)``.
     """
     n_visible = observed_mean.shape[0]
     p = torch.as_tensor(observed_mean, dtype=dtype, device=device).clamp(1e-3, 1 - 1e-3)
@@ -397,14 +488,27 @@ def init_parameters(
 
 
 def spectral_norm_squared(matrix, vector, n_iter=8):
-    """``σ_max(matrix)²`` by ``n_iter`` power-iteration steps on ``matrixᵀ matrix``,
-    warm-started from ``vector``.
+    """``σ_max(matrix)²`` by power iterations on ``matrixᵀ matrix``, warm-started.
 
     ``vector`` (``matrix.shape[1]`` entries) is replaced in place by the last
     normalised iterate, so that repeated calls on a slowly changing matrix converge;
     returns the last iterate's ``|matrixᵀ matrix v|`` as a 0-d tensor (no host
     synchronisation).  A single step per call lagged behind the fast growth of ``B``
     in the first updates and let the factors' steps explode.
+
+    Parameters
+    ----------
+    matrix : tensor of shape (n_rows, n_columns)
+        The matrix.
+    vector : tensor of shape (n_columns,)
+        The warm start; overwritten with the last normalised iterate.
+    n_iter : int, default=8
+        Power-iteration steps.
+
+    Returns
+    -------
+    norm_squared : 0-d tensor
+        The estimate of ``σ_max(matrix)²``.
     """
     for _ in range(n_iter):
         product = matrix.T @ (matrix @ vector)
@@ -414,7 +518,18 @@ def spectral_norm_squared(matrix, vector, n_iter=8):
 
 
 def full_weights(weights):
-    """``W`` itself, or ``A @ B``."""
+    """``W`` itself, or ``A @ B``.
+
+    Parameters
+    ----------
+    weights : tensor or pair of tensors
+        ``W``, or the factors ``(A, B)``.
+
+    Returns
+    -------
+    W : tensor of shape (n_visible, n_hidden)
+        The full weight matrix.
+    """
     if isinstance(weights, tuple):
         return weights[0] @ weights[1]
     return weights

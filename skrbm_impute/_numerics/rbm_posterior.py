@@ -26,102 +26,98 @@ import torch
 
 from .rbm import _bernoulli, _times_w, _times_w_t, hidden_probabilities
 
-RECORDS = ("sample", "probabilities")
+#: Gibbs steps discarded before the first recorded draw (each step: visible, then hidden).
+GIBBS_BURN_IN = 50
+#: Gibbs steps between two recorded draws.
+GIBBS_THINNING = 10
 
 
-def _visible_probabilities(hidden, visible_bias, weights):
-    return torch.sigmoid(_times_w_t(hidden, weights) + visible_bias)
-
-
-def clamped_gibbs(
-    v_obs, missing, visible_bias, weights, hidden_bias, *, marginal, n_draws, burn_in,
-    thinning, generator, record="sample",
-):
-    """Draws of the missing units from a Gibbs chain with the observed units clamped.
+def clamped_chain(v_obs, missing, visible_bias, weights, hidden_bias, *, marginal, generator):
+    """The Gibbs chain with the observed units clamped, one step per iteration.
 
     One chain per row.  ``h_0 ~ P(h | v_o)`` under Ê_o (``marginal``: the LM-RBM's
     ``b_m``), then for ``t = 1, 2, ...``: ``v_t = v_o`` on the observed units and
     ``~ P(v_m | h_{t-1})`` (Bernoulli) on the missing ones, then
-    ``h_t ~ P(h | v_t)`` under E.  Draw ``k`` (``k = 1..n_draws``) is recorded at step
-    ``t = burn_in + k * thinning``.
+    ``h_t ~ P(h | v_t)`` under E.  ``h_t`` is drawn only when the next step is asked
+    for, so stopping after step ``t`` draws nothing more.
 
     Parameters
     ----------
     v_obs, missing : tensor of shape (batch, n_visible)
         Observed values with 0 in the holes, and the 0/1 missing mask.
-    visible_bias, weights, hidden_bias
+    visible_bias, weights, hidden_bias : tensors
         ``b``, ``W`` (or ``(A, B)``), ``c``.
     marginal : bool
         Start the chain under Ê_o with ``b_m`` (LM-RBM) or without (ref [5]).
-    n_draws : int
-        Number of recorded draws.
-    burn_in : int
-        Steps discarded before the first recorded one (the first recorded step is
-        ``burn_in + thinning``).
-    thinning : int
-        Steps between recorded draws (at least 1).
     generator : torch.Generator or None
         Source of every Bernoulli draw.
-    record : {"sample", "probabilities"}, default="sample"
-        ``"sample"`` records the 0/1 draw ``v_t``; ``"probabilities"`` records
-        ``P(v = 1 | h_{t-1}) = sigmoid(W h_{t-1} + b)``, the mean of ``v_t`` given the
-        chain's hidden state (a draw of the hidden layer from the posterior, shown
-        through its expected image).
 
-    Returns
-    -------
-    draws : tensor of shape (n_draws, batch, n_visible)
-        Observed entries equal ``v_obs``; missing entries the recorded values.
+    Yields
+    ------
+    visible : tensor of shape (batch, n_visible)
+        ``v_t``: ``v_obs`` on the observed units, 0/1 draws on the missing ones.
+    p_visible : tensor of shape (batch, n_visible)
+        ``P(v = 1 | h_{t-1}) = sigmoid(W h_{t-1} + b)``, the mean of ``v_t`` given the
+        chain's hidden state.
     """
-    if record not in RECORDS:
-        raise ValueError(f"record must be one of {RECORDS}; got {record!r}.")
-    if n_draws < 1 or burn_in < 0 or thinning < 1:
-        raise ValueError(
-            f"need n_draws >= 1, burn_in >= 0, thinning >= 1; got {n_draws}, {burn_in}, "
-            f"{thinning}."
-        )
     observed = 1.0 - missing
     hidden = _bernoulli(
         hidden_probabilities(v_obs, missing, visible_bias, weights, hidden_bias,
                              marginal=marginal),
         generator, None,
     )
-    draws = torch.empty((n_draws,) + tuple(v_obs.shape), dtype=v_obs.dtype,
-                        device=v_obs.device)
-    n_steps = burn_in + n_draws * thinning
-    for step in range(1, n_steps + 1):
-        p_visible = _visible_probabilities(hidden, visible_bias, weights)
+    while True:
+        p_visible = torch.sigmoid(_times_w_t(hidden, weights) + visible_bias)
         visible = v_obs * observed + _bernoulli(p_visible, generator, None) * missing
-        offset = step - burn_in
-        if offset > 0 and offset % thinning == 0:
-            kept = visible if record == "sample" else v_obs * observed + p_visible * missing
-            draws[offset // thinning - 1] = kept
-        if step < n_steps:
-            hidden = _bernoulli(torch.sigmoid(_times_w(visible, weights) + hidden_bias),
-                                generator, None)
-    return draws
+        yield visible, p_visible
+        hidden = _bernoulli(torch.sigmoid(_times_w(visible, weights) + hidden_bias),
+                            generator, None)
 
 
-def gibbs_posterior_mean(
-    v_obs, missing, visible_bias, weights, hidden_bias, *, marginal, n_steps, burn_in,
-    generator,
+def clamped_gibbs(
+    v_obs, missing, visible_bias, weights, hidden_bias, *, marginal, n_draws,
+    burn_in=GIBBS_BURN_IN, thinning=GIBBS_THINNING, generator,
 ):
-    """Estimate of ``E_E[v_m | v_o]``: the average of ``sigmoid(W h_{t-1} + b)`` over
-    ``n_steps`` consecutive steps after ``burn_in`` of :func:`clamped_gibbs`'s chain.
+    """0/1 draws of the missing units from the chain of :func:`clamped_chain`.
 
-    Averaging the conditional means ``P(v = 1 | h)`` rather than the 0/1 draws is the
-    Rao-Blackwellised estimator: the same expectation, less variance.
+    Draw ``k`` (``k = 1..n_draws``) is ``v_t`` at step ``t = burn_in + k * thinning``.
+
+    Parameters
+    ----------
+    v_obs, missing : tensor of shape (batch, n_visible)
+        Observed values with 0 in the holes, and the 0/1 missing mask.
+    visible_bias, weights, hidden_bias : tensors
+        ``b``, ``W`` (or ``(A, B)``), ``c``.
+    marginal : bool
+        Start the chain under Ê_o with ``b_m`` (LM-RBM) or without (ref [5]).
+    n_draws : int
+        Number of recorded draws.
+    burn_in : int, default=GIBBS_BURN_IN
+        Steps discarded before the first recorded one (the first recorded step is
+        ``burn_in + thinning``).
+    thinning : int, default=GIBBS_THINNING
+        Steps between recorded draws (at least 1).
+    generator : torch.Generator or None
+        Source of every Bernoulli draw.
 
     Returns
     -------
-    mean : tensor of shape (batch, n_visible)
-        Observed entries equal ``v_obs``.
+    draws : tensor of shape (n_draws, batch, n_visible)
+        Observed entries equal ``v_obs``; missing entries the 0/1 draws.
     """
-    draws = clamped_gibbs(
-        v_obs, missing, visible_bias, weights, hidden_bias, marginal=marginal,
-        n_draws=n_steps, burn_in=burn_in, thinning=1, generator=generator,
-        record="probabilities",
-    )
-    # The average of equal values need not round back to them: re-impose v_o.
-    return torch.where(missing.bool(), draws.mean(0), v_obs)
-
+    if n_draws < 1 or burn_in < 0 or thinning < 1:
+        raise ValueError(
+            f"need n_draws >= 1, burn_in >= 0, thinning >= 1; got {n_draws}, {burn_in}, "
+            f"{thinning}."
+        )
+    draws = torch.empty((n_draws,) + tuple(v_obs.shape), dtype=v_obs.dtype,
+                        device=v_obs.device)
+    chain = clamped_chain(v_obs, missing, visible_bias, weights, hidden_bias,
+                          marginal=marginal, generator=generator)
+    for step, (visible, _) in enumerate(chain, start=1):
+        offset = step - burn_in
+        if offset > 0 and offset % thinning == 0:
+            draws[offset // thinning - 1] = visible
+            if offset // thinning == n_draws:
+                break
+    return draws

@@ -49,8 +49,8 @@ def curve_values(imputer, X_clean, X_missing, missing, reference, config, image_
     levels = config.get("perception_levels") or []
     if not levels or "perception" not in imputer.get_params():
         return {}
-    if hasattr(imputer, "_transform_at_levels"):  # the package's RBMs: one chain per cell
-        imputations = imputer._transform_at_levels(X_missing, levels)
+    if hasattr(imputer, "transform_perception_levels"):  # the RBMs: one chain per cell
+        imputations = imputer.transform_perception_levels(X_missing, levels)
     else:
         imputations = _transform_at_levels(imputer, X_missing, levels)
     values = {}

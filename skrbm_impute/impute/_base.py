@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._compat import _fit_context, validate_data
-from ..utils._validation import check_unit_interval, resolve_image_shape
+from ..utils._validation import check_unit_interval, resolve_image_shape, validate_params_subset
 
 
 class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -36,6 +36,10 @@ class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     #: Models of [0, 1]-valued data (RBMs, MisGAN) set this; observed values outside
     #: [0, 1] then raise a ValueError at fit and transform.
     _requires_unit_interval = False
+
+    #: The parameters ``transform`` reads (rather than fitted attributes): checked again
+    #: at each ``transform``, since ``set_params`` after ``fit`` is not validated.
+    _transform_parameters: tuple = ()
 
     def _validate_input(self, X, *, reset):
         X = _object_missing_to_nan(X)
@@ -74,8 +78,16 @@ class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted imputer.
         """
-        X, missing = self._validate_input(X, reset=True)
-        self._fit(X, missing)
+        # An interrupted or failed fit leaves the estimator as it was: the previous
+        # model, or an unfitted one (never fitted attributes of a half-done fit).
+        before = dict(self.__dict__)
+        try:
+            X, missing = self._validate_input(X, reset=True)
+            self._fit(X, missing)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
         return self
 
     def transform(self, X):
@@ -91,13 +103,20 @@ class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         X_imputed : ndarray of shape (n_samples, n_features)
             A new array: observed entries bit-identical to ``X``, no NaN.
         """
-        check_is_fitted(self)
-        X, missing = self._validate_input(X, reset=False)
+        X, missing = self._check_transform_input(X)
         rows = missing.any(axis=1)
         if rows.any():
             missing_rows = missing[rows]
             fill_rows(X, rows, missing_rows, self._impute(X[rows], missing_rows))
         return X
+
+    def _check_transform_input(self, X):
+        """What every method using a fitted model checks first: fitted, the parameters
+        it reads valid, ``X`` valid; returns ``(X, missing)``."""
+        check_is_fitted(self)
+        if self._transform_parameters:
+            validate_params_subset(self, self._transform_parameters)
+        return self._validate_input(X, reset=False)
 
     def _fit(self, X, missing):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -113,8 +132,21 @@ class BaseImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
 
 def fill_rows(X, rows, missing_rows, values):
-    """Write ``values`` (the imputation of ``X[rows]``) into the missing entries of
-    ``X[rows]``, in place; observed entries keep their bits."""
+    """Write the imputation of ``X[rows]`` into its missing entries, in place.
+
+    Observed entries keep their bits.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Modified in place.
+    rows : ndarray of bool of shape (n_samples,)
+        The rows imputed.
+    missing_rows : ndarray of bool of shape (n_rows, n_features)
+        The missing mask of ``X[rows]``.
+    values : array-like of shape (n_rows, n_features)
+        The imputation of ``X[rows]``.
+    """
     X_rows = X[rows]
     np.copyto(X_rows, np.asarray(values, dtype=X.dtype), where=missing_rows)
     X[rows] = X_rows

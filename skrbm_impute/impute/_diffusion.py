@@ -3,7 +3,8 @@
 from numbers import Integral, Real
 
 from .._numerics.diffusion import BORDER_MODES, diffusion_inpaint
-from ..utils._compat import Interval, StrOptions
+from ..utils._compat import StrOptions
+from ..utils._validation import StrictInterval
 from ._base import BaseImputer
 from ._mean import observed_mean
 
@@ -34,12 +35,10 @@ class DiffusionInpaintImputer(BaseImputer):
         What the kernel sees beyond the image border, as in ``scipy.ndimage``:
         ``"constant"`` pads with 0 (the default of the usual reference implementations
         of Oliveira et al.'s method, and MNIST's background); ``"nearest"`` repeats the
-        edge pixel (keeps a constant image constant).  The border decides the S.O.
-        cells, whose holes reach the frame: on the real MNIST test digits the
-        diffusion/Mean RMSE ratio at S.O. 0.3/0.6/0.9 is 1.15/1.02/1.12 with zero
-        padding against the paper's 1.155/1.036/1.121, but 1.78/1.44/1.19 with
-        ``"nearest"``, whose replicated edge keeps a missing frame bright; I.M. is the
-        same either way (``benchmarks/fidelity_table.py``).
+        edge pixel (keeps a constant image constant).  The border decides the
+        square-observation cells, whose holes reach the frame; zero padding
+        reproduces the paper's figures there (measured: see the user guide's
+        "Estimator measurements").
     image_shape : tuple (height, width) or None, default=None
         Shape of one image; ``None`` means square images (``n_features`` must be a
         perfect square).
@@ -69,12 +68,15 @@ class DiffusionInpaintImputer(BaseImputer):
     """
 
     _parameter_constraints: dict = {
-        "kernel": [Interval(Integral, 1, 2, closed="both")],
-        "n_iter": [Interval(Integral, 0, None, closed="left")],
-        "init": [Interval(Real, None, None, closed="neither"), StrOptions({"image-mean"})],
+        "kernel": [StrictInterval(Integral, 1, 2, closed="both")],
+        "n_iter": [StrictInterval(Integral, 0, None, closed="left")],
+        "init": [StrictInterval(Real, None, None, closed="neither"), StrOptions({"image-mean"})],
         "mode": [StrOptions(set(BORDER_MODES))],
         "image_shape": [tuple, list, None],
     }
+
+    #: Everything but ``image_shape`` is read at ``transform``: checked there too.
+    _transform_parameters = ("kernel", "n_iter", "init", "mode")
 
     def __init__(self, *, kernel=2, n_iter=200, init=0.0, mode="constant", image_shape=None):
         self.kernel = kernel

@@ -4,12 +4,27 @@ from numbers import Real
 
 import numpy as np
 
-from ..utils._compat import Interval
+from ..utils._validation import StrictInterval
 from ._base import BaseImputer
 
 
 def observed_mean(X, missing, fill_value=0.0):
-    """Per-feature mean of the observed entries; ``fill_value`` where none is observed."""
+    """Per-feature mean of the observed entries; ``fill_value`` where none is observed.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        The data (the missing entries' values are ignored).
+    missing : ndarray of bool of shape (n_samples, n_features)
+        The missing mask.
+    fill_value : float, default=0.0
+        The mean of a feature with no observed entry.
+
+    Returns
+    -------
+    means : ndarray of shape (n_features,)
+        Float64.
+    """
     counts = (~missing).sum(axis=0)
     sums = np.where(missing, 0.0, X).sum(axis=0)
     means = np.full(X.shape[1], float(fill_value))
@@ -51,7 +66,9 @@ class MeanImputer(BaseImputer):
     """
 
     # closed="neither" on an unbounded interval: every finite real, never NaN or inf.
-    _parameter_constraints: dict = {"fill_value": [Interval(Real, None, None, closed="neither")]}
+    _parameter_constraints: dict = {
+        "fill_value": [StrictInterval(Real, None, None, closed="neither")]
+    }
 
     def __init__(self, *, fill_value=0.0):
         self.fill_value = fill_value

@@ -6,7 +6,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted
 
 from .._numerics.misgan import (
     BETA_FORMS,
@@ -19,12 +18,11 @@ from .._numerics.misgan import (
     train_step,
 )
 from ..utils._compat import Interval, StrOptions
-from ..utils._torch import make_generator, resolve_device
 from ..utils._validation import check_random_seed
-from ._base import BaseImputer
+from ._torch import BaseTorchImputer
 
 
-class MisGANImputer(BaseImputer):
+class MisGANImputer(BaseTorchImputer):
     """Impute images with MisGAN: a GAN of complete data, a GAN of masks, and an imputer.
 
     ``fit`` trains, from the incomplete data alone, a data generator G_x, a mask
@@ -161,8 +159,6 @@ class MisGANImputer(BaseImputer):
     False
     """
 
-    _requires_unit_interval = True
-
     _parameter_constraints: dict = {
         "architecture": [StrOptions({"conv", "fc"})],
         "image_shape": [tuple, list, None],
@@ -242,9 +238,9 @@ class MisGANImputer(BaseImputer):
             raise ValueError(
                 f"adam_betas must be two numbers in [0, 1); got {self.adam_betas!r}."
             )
-        self.device_ = resolve_device(self.device)
-        seed = check_random_seed(self.random_state)
-        generator = make_generator(seed, self.device_)
+        self.device_ = self._fit_device()
+        seed = self._fit_seed()
+        generator = self._generator(seed, self.device_)
         networks = self._init_networks(X.shape[1], generator)
         self._train(networks, X, missing, generator)
         self.networks_ = networks.to("cpu")
@@ -315,27 +311,28 @@ class MisGANImputer(BaseImputer):
                 raise FloatingPointError(
                     f"{type(self).__name__}: training produced non-finite weights in "
                     f"{name} in epoch {epoch + 1} of {self.n_epochs} "
-                    f"(learning_rate={self.learning_rate:g}, "
-                    f"imputer_learning_rate={self.imputer_learning_rate:g}); use smaller "
+                    f"(learning_rate={self.learning_rate!r}, "
+                    f"imputer_learning_rate={self.imputer_learning_rate!r}); use smaller "
                     "learning rates."
                 )
 
-    def _to_tensors(self, X, missing):
-        """Observed pixels with 0 in the holes, and the 1 = observed float mask."""
-        data = torch.as_tensor(np.where(missing, 0.0, X), dtype=torch.float32)
-        observed = torch.as_tensor(~missing, dtype=torch.float32)
-        return data.to(self.device_), observed.to(self.device_)
+    def _to_tensors(self, X, missing, device=None):
+        """Observed pixels with 0 in the holes, and the 1 = observed float mask, on
+        ``device`` (default: the training device ``device_``)."""
+        data, missing_t = self._as_tensors(X, missing, self.device_ if device is None else device)
+        return data, 1.0 - missing_t
 
     @torch.no_grad()
     def _impute_with_seed(self, X, missing, seed):
-        data, observed = self._to_tensors(X, missing)
-        generator = make_generator(seed, self.device_)
+        device = self._transform_device()
+        data, observed = self._to_tensors(X, missing, device)
+        generator = self._generator(seed, device)
         noise = torch.rand(
-            1, data.shape[1], generator=generator, device=self.device_, dtype=data.dtype
+            1, data.shape[1], generator=generator, device=device, dtype=data.dtype
         )
         imputer = self.networks_["imputer"]
-        if self.device_.type != "cpu":  # the fitted state stays on the CPU
-            imputer = copy.deepcopy(imputer).to(self.device_)
+        if device.type != "cpu":  # the fitted state stays on the CPU
+            imputer = copy.deepcopy(imputer).to(device)
         raw = imputer(data, observed, noise)
         if not bool(torch.isfinite(raw).all()):
             raise FloatingPointError(
@@ -356,7 +353,7 @@ class MisGANImputer(BaseImputer):
         X : array-like of shape (n_samples, n_features)
             Data with NaN for the missing entries.
         n_imputations : int, default=5
-            Number of imputations.
+            Number of imputations (a positive integer, not a boolean).
         random_state : int, RandomState instance or None, default=None
             Seeds the noise images (one per imputation).
 
@@ -365,10 +362,8 @@ class MisGANImputer(BaseImputer):
         imputations : ndarray of shape (n_imputations, n_samples, n_features)
             Each with the observed entries of ``X`` bit-identical.
         """
-        check_is_fitted(self)
-        if not isinstance(n_imputations, Integral) or n_imputations < 1:
-            raise ValueError(f"n_imputations must be a positive integer; got {n_imputations!r}.")
-        X, missing = self._validate_input(X, reset=False)
+        n_imputations = self._check_n_imputations(n_imputations)
+        X, missing = self._check_transform_input(X)
         rng = np.random.RandomState(check_random_seed(random_state))
         imputations = np.repeat(X[None], n_imputations, axis=0)
         for imputation in imputations:

@@ -3,6 +3,10 @@
 from sklearn.base import _fit_context
 from sklearn.impute._base import _BaseImputer  # noqa: F401  (SimpleImputer, KNNImputer, ...)
 from sklearn.utils._param_validation import HasMethods, Hidden, Interval, StrOptions
+from sklearn.utils._param_validation import (  # noqa: F401  (checks at transform)
+    InvalidParameterError,
+    validate_parameter_constraints,
+)
 from sklearn.utils._set_output import _get_container_adapter
 from sklearn.utils.validation import validate_data
 

@@ -1,4 +1,4 @@
-"""torch helpers: device resolution at fit time, local generators, CPU state for pickling."""
+"""torch helpers: device resolution, local generators, the thread policy."""
 
 import os
 import time
@@ -6,31 +6,43 @@ from contextlib import contextmanager
 
 import torch
 
+from ._validation import check_device
+
 
 def resolve_device(device):
     """Turn ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"auto"`` or a ``torch.device`` into a device.
 
-    ``"auto"`` picks CUDA when it is available, else the CPU.  Asking for CUDA on a
-    machine without it raises a ``ValueError`` rather than failing deep inside torch.
+    Parameters
+    ----------
+    device : str or torch.device
+        See :func:`skrbm_impute.utils.check_device`, which this is.
+
+    Returns
+    -------
+    device : torch.device
+        ``"auto"`` is CUDA when it is available, else the CPU.
     """
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={str(device)!r} was requested but CUDA is not available.")
-    return device
+    return check_device(device)
 
 
 def make_generator(seed, device):
-    """A local ``torch.Generator`` on ``device`` seeded with ``seed`` (never the global RNG)."""
+    """A local ``torch.Generator`` on ``device`` seeded with ``seed`` (never the global RNG).
+
+    Parameters
+    ----------
+    seed : int
+        The generator's seed.
+    device : str or torch.device
+        Where the generator draws.
+
+    Returns
+    -------
+    generator : torch.Generator
+        Seeded.
+    """
     generator = torch.Generator(device=device)
     generator.manual_seed(int(seed))
     return generator
-
-
-def state_to_cpu(state):
-    """Detach a dict of tensors onto the CPU, so a fitted estimator pickles anywhere."""
-    return {name: tensor.detach().to("cpu") for name, tensor in state.items()}
 
 
 #: Window over which ``n_threads="auto"`` measures the CPU time other processes use,
@@ -56,6 +68,13 @@ def _cpu_ticks():
 def cores_busy_elsewhere():
     """CPU cores that other processes keep busy now.
 
+    Returns
+    -------
+    cores : float
+        Non-negative.
+
+    Notes
+    -----
     Linux: the CPU time all processes used over a ``_BUSY_WINDOW_S`` window, less this
     process's own (its torch threads spinning included), reused for ``_BUSY_REUSE_S``.
     Elsewhere: the 1-minute load average, which lags by about a minute and counts this
@@ -80,11 +99,19 @@ def cores_busy_elsewhere():
 
 
 def resolve_threads(n_threads):
-    """The torch thread count for ``n_threads`` (None: leave torch's setting).
+    """The torch thread count for ``n_threads``.
 
-    ``"auto"``: torch's setting, capped at the cores this process may use
-    (``sched_getaffinity``) less those other processes keep busy
-    (:func:`cores_busy_elsewhere`), rounded; never fewer than one.
+    Parameters
+    ----------
+    n_threads : int, "auto" or None
+        ``None``: leave torch's setting.  ``"auto"``: torch's setting, capped at the
+        cores this process may use (``sched_getaffinity``) less those other processes
+        keep busy (:func:`cores_busy_elsewhere`), rounded; never fewer than one.
+
+    Returns
+    -------
+    n_threads : int or None
+        The count to set, or ``None`` to leave torch's setting.
     """
     if n_threads is None:
         return None
@@ -100,7 +127,18 @@ def resolve_threads(n_threads):
 
 @contextmanager
 def torch_threads(n_threads):
-    """Run the block with ``n_threads`` torch threads; torch's own setting is restored."""
+    """Run the block with ``n_threads`` torch threads; torch's own setting is restored.
+
+    Parameters
+    ----------
+    n_threads : int, "auto" or None
+        As :func:`resolve_threads` reads it.
+
+    Yields
+    ------
+    None
+        The block runs with the thread count set.
+    """
     wanted = resolve_threads(n_threads)
     before = torch.get_num_threads()
     if wanted is None or wanted == before:
