@@ -11,7 +11,7 @@ _TEMPLATE = """{summary}
     ----------
     n_components : int, default=512
         Number of hidden units ``m`` (the paper: 4096).
-    n_epochs : int, default=30
+    n_epochs : int, default=40
         Passes over the training data (the paper: 500); the most epochs with
         ``early_stopping``.
     batch_size : int, default=128
