@@ -16,7 +16,7 @@ _TEMPLATE = """{summary}
         ``early_stopping``.
     batch_size : int, default=128
         Rows per CD-1 update (the paper's 128).
-    learning_rate : float, default=2e-3
+    learning_rate : float, default=1e-3
         The rate η of Algorithm 1 (the paper: 1e-4).  The updates are **summed** over the
         batch, as in the paper.  Should training diverge (the reconstruction error of
         the observed entries rising far above that of the initial model, a weight
