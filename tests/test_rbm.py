@@ -563,7 +563,7 @@ def test_learning_rate_schedule_and_momentum_warmup(monkeypatch):
     expected = 1e-2 * (1 - np.arange(n) / n)
     expected[:4] *= np.arange(1, 5) / 4  # warm-up over the first epoch
     np.testing.assert_allclose(rates, expected, rtol=1e-12)
-    np.testing.assert_array_equal(momenta, [0.5] * 20 + [0.9] * 8)  # 0.5 for 5 epochs
+    np.testing.assert_array_equal(momenta, [0.5] * 4 + [0.9] * 24)  # 0.5 for one epoch
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)

@@ -52,11 +52,14 @@ def _affine(x, w, bias):
     return torch.add(x.to(w.dtype) @ w, bias)  # type promotion: one pass, in bias's dtype
 
 
-def _accumulate(target, a, b, alpha, compute_dtype):
-    """``target += alpha * a @ b`` in place, the product in ``compute_dtype``."""
+def _accumulate(target, a, b, alpha, compute_dtype, keep=1.0):
+    """``target ← keep · target + alpha · a @ b`` in place, the product in
+    ``compute_dtype`` (``keep`` scales inside the product when the dtypes agree)."""
     if compute_dtype == target.dtype:
-        target.addmm_(a, b, alpha=alpha)
+        target.addmm_(a, b, beta=keep, alpha=alpha)
     else:
+        if keep != 1.0:
+            target.mul_(keep)
         target.add_(a.to(compute_dtype) @ b.to(compute_dtype), alpha=alpha)
 
 
@@ -140,6 +143,14 @@ def _bernoulli(probabilities, generator, uniform):
             dtype=probabilities.dtype,
         ).lt_(probabilities)
     return (uniform < probabilities).to(probabilities.dtype)
+
+
+def _bernoulli_into(out, probabilities, generator, uniform):
+    """:func:`_bernoulli` written into ``out`` (same draws: ``torch.rand`` is
+    ``uniform_`` on a fresh tensor)."""
+    if uniform is None:
+        return out.uniform_(generator=generator).lt_(probabilities)
+    return out.copy_(uniform < probabilities)
 
 
 #: The imputation modes of :func:`impute`, from the low-distortion end to the sampled one.
@@ -286,8 +297,10 @@ def cd1_step(
     dtype = v_obs.dtype
     compute = dtype if matmul_dtype is None else matmul_dtype
     factored = isinstance(weights, tuple)
+    batch = v_obs.shape[0]
     # One cast of the weights per step when the products run in another dtype.
     w_c = tuple(w.to(compute) for w in weights) if factored else weights.to(compute)
+    w_visible = w_c[0] if factored else w_c  # W, or A (the factor next to v)
 
     def hidden_pre(x):  # x W + c (through A, B when factored)
         if factored:
@@ -297,52 +310,70 @@ def cd1_step(
     def times_b_t(h):  # h Bᵀ (factored), in the compute dtype
         return _mm(h, w_c[1].T, compute)
 
-    def times_w_t(h_or_hb):  # h Wᵀ = (h Bᵀ) Aᵀ, in the compute dtype
-        return _mm(h_or_hb, (w_c[0] if factored else w_c).T, compute)
-
+    # Line 11's operands X = [x_o; x'_o] and H = [h; -h'] are written straight into
+    # stacked buffers (no concatenation copies): x = v + λ b_m with lines 8-9, else v.
+    stacked_x = v_obs.new_empty((2 * batch, v_obs.shape[1]))
+    stacked_h = v_obs.new_empty((2 * batch, hidden_bias.shape[0]))
+    h, h2 = stacked_h[:batch], stacked_h[batch:]
     observed = 1.0 - missing
     sigmoid_b = torch.sigmoid(visible_bias)
-    b_m = sigmoid_b * missing if marginal else None
+    scaled_sigmoid_b = sigmoid_b  # λ ⊙ sigmoid(b)
+    if gradient_correction and observation_prob is not None:
+        scaled_sigmoid_b = observation_prob * sigmoid_b
+    # The hidden inputs v + b_m are X's halves themselves unless λ or the missing
+    # lines 8-9 make them differ.
+    inputs_are_x = not marginal or (gradient_correction and observation_prob is None)
+
+    def hidden_input_of(v, half):  # v + b_m = v + sigmoid(b) ⊙ m, in one pass
+        out = stacked_x[half] if inputs_are_x else None
+        if not marginal:
+            return out.copy_(v)
+        return torch.addcmul(v, missing, sigmoid_b, out=out)
 
     # Line 3: h ~ P(h | v_o) under Ê_o.
-    x_pos = v_obs if b_m is None else v_obs + b_m
-    h = _bernoulli(torch.sigmoid(hidden_pre(x_pos)), generator, u_h)
+    _bernoulli_into(h, hidden_pre(hidden_input_of(v_obs, slice(None, batch))).sigmoid_(),
+                    generator, u_h)
     # Line 4: v' ~ P(v | h) under E; only v'_o enters the updates.
     h_b = times_b_t(h) if factored else h
-    p_v = torch.sigmoid(_affine(h_b, (w_c[0] if factored else w_c).T, visible_bias))
+    p_v = _affine(h_b, w_visible.T, visible_bias).sigmoid_()
     v_neg = _bernoulli(p_v, generator, u_v).mul_(observed)
     # Line 5: h' ~ P(h | v'_o) under Ê_o.
-    x_neg = v_neg if b_m is None else v_neg + b_m
-    h2 = _bernoulli(torch.sigmoid(hidden_pre(x_neg)), generator, u_h2)
+    _bernoulli_into(h2, hidden_pre(hidden_input_of(v_neg, slice(batch, None))).sigmoid_(),
+                    generator, u_h2)
     h2_b = times_b_t(h2) if factored else h2
 
     # Line 6, and line 8 with the old weights.
     delta_c = (h - h2).sum(0)
     delta_b = (v_obs - v_neg).sum(0)
     if gradient_correction:
-        scaled_b_m = b_m if observation_prob is None else observation_prob * b_m
-        w_dh = times_w_t(h_b - h2_b)  # (h - h') Wᵀ
-        delta_b += (scaled_b_m * w_dh).sum(0) * (1.0 - sigmoid_b)
-        # Line 9 folded into line 7: ΔW = (v_o + λb_m)ᵀ h - (v'_o + λb_m)ᵀ h'.
-        x_pos, x_neg = v_obs + scaled_b_m, v_neg + scaled_b_m
-    else:
-        x_pos, x_neg = v_obs, v_neg
-    stacked_x = torch.cat([x_pos, x_neg])
-    stacked_h = torch.cat([h, h2])
-    stacked_h[h.shape[0]:].neg_()  # [h; -h'] without a temporary -h'
+        w_dh = _mm(h_b - h2_b, w_visible.T, compute)  # (h - h') Wᵀ
+        # Σ_rows λ b_m ⊙ (h - h') Wᵀ ⊙ (1 - σ(b)), where b_m = σ(b) ⊙ m.
+        delta_b += (missing * w_dh).sum(0) * (scaled_sigmoid_b * (1.0 - sigmoid_b))
+    if not inputs_are_x:
+        if gradient_correction:  # line 9 folded into line 7: x = v + λ b_m
+            torch.addcmul(v_obs, missing, scaled_sigmoid_b, out=stacked_x[:batch])
+            torch.addcmul(v_neg, missing, scaled_sigmoid_b, out=stacked_x[batch:])
+        else:
+            stacked_x[:batch], stacked_x[batch:] = v_obs, v_neg
+    h2.neg_()
 
     params = [*(weights if factored else (weights,)), visible_bias, hidden_bias]
-    if velocity is None:
-        targets = params  # the plain step: accumulated straight into the parameters
-    else:
-        for u in velocity:
-            u.mul_(momentum)
-        targets = velocity
     decayed = (train_visible_factor, True) if factored else (True,)
-    if weight_decay:
-        for param, target, decay in zip(params, targets, decayed):
-            if decay:
-                target.add_(param, alpha=-learning_rate * weight_decay)
+    # Each weight target becomes ``keep · target + η (its product)``, its decay running
+    # inside the product (BLAS beta): the velocity's momentum, or the plain step's
+    # weight-decay shrinking ``W - η · weight_decay · W``.
+    if velocity is None:
+        targets = params
+        keep = [1.0 - learning_rate * weight_decay if decay else 1.0 for decay in decayed]
+    else:
+        targets = velocity
+        keep = [momentum] * len(decayed)
+        if weight_decay:  # the biases' velocities decay below, with their steps
+            for param, u, decay in zip(params, velocity, decayed):
+                u.mul_(momentum)
+                if decay:
+                    u.add_(param, alpha=-learning_rate * weight_decay)
+            keep = [1.0] * len(decayed)
 
     # Line 11, accumulated in place without an n x m temporary (with float32 products).
     if factored:
@@ -352,16 +383,22 @@ def cd1_step(
             stacked_hb = stacked_hb * factor_rates[0]
             stacked_xa = stacked_xa * factor_rates[1]
         if train_visible_factor:
-            _accumulate(targets[0], stacked_x.T, stacked_hb, learning_rate, compute)
-        _accumulate(targets[1], stacked_xa.T, stacked_h, learning_rate, compute)
+            _accumulate(targets[0], stacked_x.T, stacked_hb, learning_rate, compute,
+                        keep[0])
+        elif keep[0] != 1.0:
+            targets[0].mul_(keep[0])
+        _accumulate(targets[1], stacked_xa.T, stacked_h, learning_rate, compute, keep[1])
     else:
-        _accumulate(targets[0], stacked_x.T, stacked_h, learning_rate, compute)
-    targets[-2].add_(delta_b, alpha=learning_rate)
-    targets[-1].add_(delta_c, alpha=learning_rate)
+        _accumulate(targets[0], stacked_x.T, stacked_h, learning_rate, compute, keep[0])
+    for target, delta in zip(targets[-2:], (delta_b, delta_c)):
+        if velocity is not None:
+            target.mul_(momentum)
+        target.add_(delta, alpha=learning_rate)
     if velocity is not None:
         for param, u in zip(params, velocity):
             param.add_(u)
-    return torch.sum(torch.square(v_obs - p_v * observed))
+    residual = torch.addcmul(v_obs, p_v, observed, value=-1.0).view(-1)
+    return torch.dot(residual, residual)
 
 
 def principal_directions(x, rank):

@@ -36,6 +36,10 @@ class _BaseRBMImputer(BaseTorchImputer):
         "momentum": [StrictInterval(Real, 0, 1, closed="left")],
         "weight_decay": [StrictInterval(Real, 0, None, closed="left")],
         "learning_rate_schedule": [StrOptions({"constant", "linear"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [StrictInterval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [StrictInterval(Integral, 1, None, closed="left")],
+        "tol": [StrictInterval(Real, 0, None, closed="left")],
         "warmup_epochs": [StrictInterval(Integral, 0, None, closed="left")],
         "rank": [StrictInterval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "train_visible_factor": ["boolean"],
@@ -53,13 +57,17 @@ class _BaseRBMImputer(BaseTorchImputer):
         self,
         *,
         n_components=512,
-        n_epochs=100,
+        n_epochs=40,
         batch_size=128,
         learning_rate=1e-3,
         momentum=0.9,
         weight_decay=0.0,
         learning_rate_schedule="linear",
         warmup_epochs=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        tol=1e-4,
         rank=None,
         train_visible_factor=True,
         imputation="mean-field",
@@ -78,6 +86,10 @@ class _BaseRBMImputer(BaseTorchImputer):
         self.weight_decay = weight_decay
         self.learning_rate_schedule = learning_rate_schedule
         self.warmup_epochs = warmup_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.rank = rank
         self.train_visible_factor = train_visible_factor
         self.imputation = imputation
@@ -95,15 +107,28 @@ class _BaseRBMImputer(BaseTorchImputer):
     def _fit(self, X, missing):
         device = self._fit_device()
         seed = self._fit_seed()
+        stopping = None
+        if self.early_stopping:  # its own draws: the training's stream stays as it is
+            held_out, missing = rbm_training.HeldOutEntries.split(
+                X, missing, self.validation_fraction, np.random.RandomState(seed), device)
+            stopping = rbm_training.EarlyStopping(held_out, self._marginal,
+                                                  self.n_iter_no_change, self.tol)
         with self._threads():
             state, options = self._initial_state(X, missing, device, seed)
             progress = tqdm(total=self.n_epochs, disable=not self.verbose,
                             desc=type(self).__name__)
             with progress:
                 rbm_training.train(
-                    state, options, on_diverged=lambda s: self._back_off(s, progress),
-                    on_epoch_end=lambda s, error: self._on_epoch_end(s, error, progress),
+                    state, options,
+                    on_diverged=lambda s: self._back_off(s, progress, stopping),
+                    on_epoch_end=lambda s, error: self._on_epoch_end(s, error, progress,
+                                                                     stopping),
                 )
+            if stopping is not None:
+                stopping.restore_best(state)
+        self.validation_scores_ = None if stopping is None else list(stopping.scores)
+        self.best_validation_score_ = (
+            None if stopping is None or not stopping.scores else stopping.best_score)
         self.device_ = device
         # Transform's local generator is seeded from this, so transform is deterministic.
         self._transform_seed = seed + 1
@@ -151,15 +176,22 @@ class _BaseRBMImputer(BaseTorchImputer):
         )
         return state, options
 
-    def _on_epoch_end(self, state, error, progress):
-        """After each completed epoch: the progress bar.  Returns True to stop."""
+    def _on_epoch_end(self, state, error, progress, stopping=None):
+        """After each completed epoch: the progress bar and the early-stopping check.
+        Returns True to stop."""
         progress.update()
+        stop = stopping is not None and stopping(state)
         if self.verbose:
-            progress.set_postfix(observed_mse=f"{error:.5f}")
-        return False
+            postfix = {"observed_mse": f"{error:.5f}"}
+            if stopping is not None:
+                postfix["validation_score"] = f"{stopping.scores[-1]:.5f}"
+            progress.set_postfix(postfix)
+        return stop
 
-    def _back_off(self, state, progress):
+    def _back_off(self, state, progress, stopping=None):
         """The learning rate to train again with after a divergence (or raise)."""
+        if stopping is not None:
+            stopping.reset()
         learning_rate, epoch = state.learning_rate, state.epoch
         smaller = rbm_training.backed_off_rate(learning_rate)
         if smaller is None:
@@ -446,13 +478,17 @@ class LMRBMImputer(_BaseRBMImputer):
         self,
         *,
         n_components=512,
-        n_epochs=100,
+        n_epochs=40,
         batch_size=128,
         learning_rate=1e-3,
         momentum=0.9,
         weight_decay=0.0,
         learning_rate_schedule="linear",
         warmup_epochs=0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        tol=1e-4,
         rank=None,
         train_visible_factor=True,
         gradient_correction=True,
@@ -474,6 +510,10 @@ class LMRBMImputer(_BaseRBMImputer):
             weight_decay=weight_decay,
             learning_rate_schedule=learning_rate_schedule,
             warmup_epochs=warmup_epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
             rank=rank,
             train_visible_factor=train_visible_factor,
             imputation=imputation,
