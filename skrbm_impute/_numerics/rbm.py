@@ -228,8 +228,7 @@ def cd1_step(
     generator=None,
     uniforms=None,
 ):
-    """One minibatch CD-1 update of Algorithm 1, applied **in place**; returns the
-    batch's summed squared reconstruction error of the observed entries (a 0-d tensor).
+    """One minibatch CD-1 update of Algorithm 1, applied **in place**.
 
     The update ``Δθ`` is Algorithm 1's (lines 6-9, summed over the batch).  Without
     ``velocity`` and with ``weight_decay=0`` the step is ``θ += η Δθ`` exactly as
@@ -244,22 +243,24 @@ def cd1_step(
     ----------
     v_obs, missing : tensor of shape (batch, n_visible)
         Data with missing entries set to 0, and the 0/1 missing mask ``m``.
-    visible_bias, hidden_bias : tensor of shape (n_visible,), (n_hidden,)
-        ``b`` and ``c``; updated in place.
+    visible_bias : tensor of shape (n_visible,)
+        ``b``; updated in place.
     weights : tensor (n_visible, n_hidden) or pair (A, B)
         ``W``, or the factors of ``W = A B``; updated in place.  With factors the
         update is the chain rule of the summed ΔW, ``ΔA = ΔW Bᵀ`` and
         ``ΔB = Aᵀ ΔW``, both with the old factors, never forming an
         ``n_visible x n_hidden`` matrix.
+    hidden_bias : tensor of shape (n_hidden,)
+        ``c``; updated in place.
     learning_rate : float
-        η; the updates are **summed** over the batch (not averaged).
+        The rate η; the updates are **summed** over the batch (not averaged).
     marginal : bool
         Add ``b_m`` to the hidden inputs (Ê_o).  False with
         ``gradient_correction=False`` is ref [5].
     gradient_correction : bool
         Lines 8 and 9 of Algorithm 1 (needs ``marginal``).
     observation_prob : tensor of shape (n_visible,) or None
-        λ, each unit's observation probability in the training data; ``None``
+        Each unit's observation probability λ in the training data; ``None``
         means λ = 1.
     momentum : float, default=0.0
         The velocities' decay (needs ``velocity``).
@@ -290,6 +291,11 @@ def cd1_step(
         n_hidden), (batch, n_visible), (batch, n_hidden) used instead of the
         generator, ``h = [u_h < P(h=1|...)]`` etc., so that a reference
         implementation can use the very same draws.
+
+    Returns
+    -------
+    error : 0-d tensor
+        The batch's summed squared reconstruction error of the observed entries.
     """
     if gradient_correction and not marginal:
         raise ValueError("gradient_correction (lines 8-9) needs marginal=True.")

@@ -490,8 +490,8 @@ class MisGANImputer(BaseTorchImputer):
                 raise FloatingPointError(
                     f"{type(self).__name__}: training produced non-finite weights in "
                     f"{name} in epoch {epoch + 1} of {n_epochs} (by batch {self.n_iter_}; "
-                    f"learning_rate={self.learning_rate!r}, "
-                    f"imputer_learning_rate={self.imputer_learning_rate!r}); use smaller "
+                    f"learning_rate={self.learning_rate:g}, "
+                    f"imputer_learning_rate={self.imputer_learning_rate:g}); use smaller "
                     "learning rates."
                 )
 
