@@ -37,6 +37,10 @@ IGNORED = {
 #: example is on the class (EX01), not on each of its methods.
 IGNORED_FOR_MEMBERS = IGNORED | {"EX01"}
 
+#: The benchmark's functions run studies of minutes over results folders: their usage is
+#: shown by the gallery and the user guide's benchmark page, not by a doctest (EX01).
+IGNORED_FOR_BENCHMARK = IGNORED | {"EX01"}
+
 
 def _own_member_names(cls):
     """Public members that ``cls`` defines or inherits from a class of this package."""
@@ -62,7 +66,8 @@ def _public_objects():
             if not (inspect.isclass(obj) or inspect.isfunction(obj)):
                 continue  # constants: documented in the API page's prose
             path = f"{obj.__module__}.{obj.__qualname__}"
-            objects[path] = IGNORED
+            objects[path] = (IGNORED_FOR_BENCHMARK if module_name == "skrbm_impute.experiment"
+                             else IGNORED)
             if inspect.isclass(obj):
                 for member_path in _own_member_names(obj):
                     objects.setdefault(member_path, IGNORED_FOR_MEMBERS)

@@ -130,6 +130,7 @@ def plot_curves(frame, path, *, methods=None, params=None):
     Returns
     -------
     path : Path
+        The PNG file written.
     """
     plt = _pyplot()
     undertrained = undertrained_methods(frame)
@@ -191,6 +192,7 @@ def plot_perception_distortion(frame, path, *, methods=None, params=None):
     Returns
     -------
     path : Path
+        The PNG file written.
     """
     plt = _pyplot()
     undertrained = undertrained_methods(frame)
@@ -244,8 +246,9 @@ def plot_perception_distortion(frame, path, *, methods=None, params=None):
 
 
 def plot_pd_curve(frame, path, *, methods=None, params=None):
-    """The RBMs' perception-knob curves: FID against RMSE, one panel per mechanism (rows)
-    and rate (columns).
+    """The RBMs' perception-knob curves: FID against RMSE, one panel per mechanism and rate.
+
+    The panels form a grid: one row per mechanism, one column per rate.
 
     Each method with curve points (metrics ``rmse@p=<level>``, ``fid@p=<level>``) is a
     line from perception 0 to 1, its points labelled by level; every method's ordinary

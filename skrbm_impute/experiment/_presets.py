@@ -75,19 +75,47 @@ CELL_DEFINING_KEYS = (
 
 
 def list_presets():
-    """The names of the shipped presets."""
+    """The names of the shipped presets.
+
+    Returns
+    -------
+    names : list of str
+        ``"quick"``, ``"cpu"`` and ``"paper"``, each loadable by :func:`load_preset`.
+    """
     return list(PRESET_NAMES)
 
 
 def preset_path(name):
-    """The file of a shipped preset (a ``Traversable`` inside the package)."""
+    """The file of a shipped preset.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_presets`.
+
+    Returns
+    -------
+    path : importlib.resources.abc.Traversable
+        The preset's ``.toml`` file inside the package.
+    """
     if name not in PRESET_NAMES:
         raise ValueError(f"Unknown preset {name!r}; choose one of {list(PRESET_NAMES)} or a file.")
     return resources.files("skrbm_impute.experiment").joinpath("presets", f"{name}.toml")
 
 
 def read_preset_text(name_or_path):
-    """The text of a shipped preset or of a user's ``.toml``/``.json`` file."""
+    """The text of a shipped preset or of a user's ``.toml``/``.json`` file.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A shipped preset's name or the path of a preset file.
+
+    Returns
+    -------
+    text : str
+        The file's contents.
+    """
     if name_or_path in PRESET_NAMES:
         return preset_path(name_or_path).read_text()
     path = Path(name_or_path)
@@ -185,6 +213,16 @@ def check_device(device):
     package's estimators take (``"cpu"``, ``"cuda"``, ``"cuda:1"``; where
     ``skrbm_impute.utils.check_device`` is absent, any string ``torch.device`` accepts)
     that exist on this machine.
+
+    Parameters
+    ----------
+    device : str or None
+        The setting, as a preset or ``--device`` gives it; ``None`` is left alone.
+
+    Returns
+    -------
+    device : str or None
+        ``device`` unchanged.
 
     Raises
     ------
@@ -353,6 +391,17 @@ def parse_assignment(text):
 
     The value is read as a TOML value (``5``, ``0.1``, ``"conv"``, ``[0.3, 0.6]``,
     ``true``); anything that is not valid TOML is taken as a plain string.
+
+    Parameters
+    ----------
+    text : str
+        ``KEY=VALUE``, the key's parts separated by dots.
+
+    Returns
+    -------
+    overrides : dict
+        Nested dictionaries ending in the value, ready for :func:`load_preset`'s
+        ``overrides``.
     """
     path, sep, raw = text.partition("=")
     if not sep or not path.strip():

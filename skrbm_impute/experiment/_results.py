@@ -249,6 +249,16 @@ def read_results(path):
 
     Lines that are not results (torn, unreadable, non-finite, repeated) are left out;
     :meth:`ResultsFile.check` refuses a file with no results at all.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``results.csv`` or the results folder holding it.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per result: the cell's keys, ``metric`` and ``value``.
     """
     path = Path(path)
     if path.is_dir():
@@ -263,6 +273,17 @@ def summarize(frame):
 
     The standard error is the sample standard deviation over the repeat pairs divided
     by the square root of their number (NaN with a single pair).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Results as :func:`read_results` returns them.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        One row per method, mechanism, rate and metric, with columns ``mean``, ``count``
+        and ``se``.
     """
     grouped = frame.groupby(["method", "mechanism", "rate", "metric"])["value"]
     summary = grouped.agg(["mean", "std", "count"]).reset_index()

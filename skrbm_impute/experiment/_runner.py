@@ -219,15 +219,33 @@ def run_cell(key, data, config, reference):
 
 @dataclass
 class BenchmarkRun:
-    """What :func:`run_benchmark` returns."""
+    """What :func:`run_benchmark` returns.
 
-    results: object        # the full results DataFrame
-    table: str             # the markdown summary
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Every result in the folder (this run's and earlier runs' cells).
+    table : str
+        The markdown summary written to ``summary.md``.
+    out_dir : Path
+        The results folder.
+    n_computed : int
+        Cells computed by this run.
+    n_skipped : int
+        Cells found already computed and not recomputed.
+    figures : dict, default={}
+        Figure name to its PNG path.
+    failed : dict, default={}
+        Cell to its error message, for the cells that failed.
+    """
+
+    results: object
+    table: str
     out_dir: Path
     n_computed: int
     n_skipped: int
     figures: dict = field(default_factory=dict)
-    failed: dict = field(default_factory=dict)   # cell -> error message
+    failed: dict = field(default_factory=dict)
 
 
 def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=None,
@@ -245,8 +263,8 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
     overrides : dict or list of dict, optional
         Preset keys to replace.
     n_jobs : int, optional
-        joblib workers (overrides the preset's ``n_jobs``).  Inside
-        ``joblib.parallel_config(backend="dask")`` (or ``"ray"``) the cells run on that
+        Joblib workers (overrides the preset's ``n_jobs``).  Inside
+        ``joblib.parallel_config(backend="dask")`` the cells run on that
         cluster; ``-1`` then uses all its workers.
     overwrite : bool, default=False
         Discard earlier results (and saved models and examples) in ``out_dir``
@@ -261,6 +279,7 @@ def run_benchmark(preset="quick", out_dir="skrbm-impute-results", *, overrides=N
     Returns
     -------
     run : BenchmarkRun
+        The results, the summary, the figures and the failed cells.
     """
     echo = echo or (lambda *args: None)
     config = load_preset(preset, overrides)
