@@ -2,7 +2,7 @@
 
 scikit-learn's generic checks never feed NaN (except one pickle check), so this file
 runs the package's own imputer invariants over the table in
-``skrbm_impute.utils._testing``; a new imputer joins by being added there.
+``tests/_imputer_table.py``; a new imputer joins by being added there.
 """
 
 import pickle
@@ -197,7 +197,7 @@ def test_unit_interval_models_refuse_other_values(imputer, nan_images):
 # ------------------------------------------------------------------------------------
 # Our versions, on valid [0, 1] square-image data with NaN, of the scikit-learn checks
 # that the generic suite cannot run for the image and [0, 1] imputers (listed in
-# skrbm_impute.utils._testing.EXPECTED_FAILED_CHECKS): read-only memmap input,
+# _imputer_table.EXPECTED_FAILED_CHECKS): read-only memmap input,
 # Fortran-ordered input, parameters not overwritten by fit, __dict__ unchanged by
 # transform.  Each is a function that raises AssertionError, so that
 # test_own_checks_catch_broken_imputers can show that every one of them can fail.

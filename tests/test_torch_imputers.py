@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from skrbm_impute.utils._testing import imputer_test_instances
+from _imputer_table import imputer_test_instances
 
 TORCH_IMPUTERS = [est for est in imputer_test_instances() if "device" in est.get_params()]
 
