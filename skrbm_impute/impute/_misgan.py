@@ -31,10 +31,13 @@ from ._base import BaseImputer
 # notebook cell or a quick benchmark expects, and short of the hours the default
 # (conv, 500 epochs) costs on a CPU.
 SLOW_FIT_SECONDS = 600.0
-# Wall-clock seconds of training timed before the projection is made (after the
-# first batch, which pays one-off allocation costs); short enough to warn well
-# within the first minute even for the conv networks (about 1.8 s per batch).
+# Wall-clock seconds of training before the duration is projected, from the batches
+# after the first (which pays one-off costs): short enough to warn within the first
+# minute even for the conv networks (about 1.8 s per batch, several times that on a
+# loaded machine).
 PROBE_SECONDS = 5.0
+# A first batch this slow is projected from alone, rather than waiting for a second.
+FIRST_BATCH_SECONDS = 30.0
 # Measured CPU seconds per batch of 64 MNIST digits, conv / fc (benchmarks/misgan_budget.py).
 CONV_TO_FC_COST_RATIO = 20
 # Batches below which MisGAN counts as undertrained (its RMSE is still above the Mean
@@ -75,17 +78,20 @@ def _format_duration(seconds):
 
 
 class _DurationProbe:
-    """Project a fit's duration from the wall time of its first few seconds of batches.
+    """Project a fit's duration from the wall time of its first seconds of batches.
 
-    ``tick()`` is called after every batch; it returns the projected total seconds
-    once, as soon as ``PROBE_SECONDS`` have passed since the end of the first batch
-    (or ``None``).  A fit shorter than the probe is never projected.
+    ``tick()`` is called after every batch and returns the projected total seconds
+    once (else ``None``): as soon as ``PROBE_SECONDS`` have passed since training
+    began, from the batches after the first (which pays one-off costs), or from
+    the first batch alone if it takes ``FIRST_BATCH_SECONDS`` by itself.  A fit
+    shorter than the probe is never projected.
     """
 
     def __init__(self, n_batches):
         self.n_batches = n_batches
         self.done = 0
-        self.start = None
+        self.start = _clock()
+        self.first_batch_end = None
         self.finished = False
 
     def tick(self):
@@ -93,14 +99,16 @@ class _DurationProbe:
         if self.finished:
             return None
         now = _clock()
-        if self.start is None:
-            self.start, self.first_batch = now, self.done
-            return None
-        elapsed = now - self.start
-        if elapsed < PROBE_SECONDS:
+        if self.done == 1:
+            self.first_batch_end = now
+            if now - self.start < FIRST_BATCH_SECONDS:
+                return None
+            per_batch = now - self.start
+        elif now - self.start >= PROBE_SECONDS:
+            per_batch = (now - self.first_batch_end) / (self.done - 1)
+        else:
             return None
         self.finished = True
-        per_batch = elapsed / (self.done - self.first_batch)
         return per_batch * self.n_batches
 
 
