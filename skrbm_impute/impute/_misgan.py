@@ -255,8 +255,9 @@ class MisGANImputer(BaseImputer):
     Measured on real MNIST at I.M. 0.6 (8,000 training digits, ``"fc"``, one
     thread, ``benchmarks/results/misgan_budget/README.md``), MisGAN's RMSE first
     falls below the Mean imputer's at 4,000 batches (RMSE / Mean 1.88 at 250
-    batches, 1.01 at 1,000 and 3,000, 0.93 at 4,000): below 4,000 batches it counts
-    as **undertrained**, its imputations no better than filling in the mean.
+    batches, 1.01 at 1,000 and 3,000, 0.93 at 4,000, 0.86 and 0.95 at 6,000 and
+    8,000): below 4,000 batches it counts as **undertrained**, its imputations no
+    better than filling in the mean.
     ``max_iter`` sets the budget in batches whatever the data size; ``n_epochs``
     alone gives a small training set almost no updates (10 epochs of 1,000 digits
     are 150 batches).
