@@ -17,7 +17,8 @@ batch by batch, and Adam has no schedule that depends on the total budget.
 ``--verify K`` checks it, by a separate ``fit(max_iter=K)`` whose imputation must
 equal the checkpoint at K bit for bit (K must be in ``--budgets``).
 
-``train_cpu_s`` is the process CPU time of the training up to that checkpoint (one
+``--cost`` instead times the batches of both architectures (median CPU seconds per
+batch of 64, one thread).  ``train_cpu_s`` is the process CPU time of the training up to that checkpoint (one
 torch thread; on a shared machine wall time says little).
 
     OMP_NUM_THREADS=1 nice -n 5 python benchmarks/misgan_budget.py --rate 0.6 \\
@@ -49,6 +50,28 @@ class CheckpointedMisGAN(MisGANImputer):
             train_cpu = start - self.train_start - self.scoring_cpu
             self.score_checkpoint(networks["imputer"].state_dict(), train_cpu)
             self.scoring_cpu += time.process_time() - start
+
+
+class TimedMisGAN(MisGANImputer):
+    """Records the process CPU time of every training batch."""
+
+    def _after_batch(self, networks):
+        now = time.process_time()
+        self.batch_cpu.append(now - self.last)
+        self.last = now
+
+
+def cost(args):
+    """Median CPU seconds per batch of 64 MNIST digits, per architecture (first batch left out)."""
+    X, _ = load_mnist(subset="test", data_home=args.data_home)
+    train = apply_mask(X[:8000], make_mask("IM", 8000, (28, 28), args.rate, random_state=1))
+    for architecture, n_batches in (("fc", 40), ("conv", 8)):
+        estimator = TimedMisGAN(architecture=architecture, max_iter=n_batches, random_state=0)
+        estimator.batch_cpu, estimator.last = [], time.process_time()
+        estimator.fit(train)
+        per_batch = float(np.median(estimator.batch_cpu[1:]))
+        print(f"{architecture}: {per_batch:.4f} CPU-s per batch (median of "
+              f"{n_batches - 1} batches after the first)", flush=True)
 
 
 def append(path, row):
@@ -109,6 +132,8 @@ def summarize(paths, markdown):
     import pandas as pd
 
     table = pd.concat([pd.read_csv(path) for path in paths])
+    # a resumed run appends its Mean row again (same masks, same value)
+    table = table.drop_duplicates(["rate", "model", "batches"])
     rows = ["| I.M. rate | model | batches | epochs of 8,000 | RMSE | RMSE/Mean | FID | "
             "train CPU s |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in table.sort_values(["rate", "batches"]).itertuples():
@@ -131,6 +156,8 @@ def main():
     parser.add_argument("--verify", type=int, default=None,
                         help="also fit(max_iter=K) separately and compare (K in --budgets)")
     parser.add_argument("--csv", default="benchmarks/results/misgan_budget/misgan_budget.csv")
+    parser.add_argument("--cost", action="store_true",
+                        help="only time the batches of both architectures")
     parser.add_argument("--summarize", metavar="CSV", nargs="+")
     parser.add_argument("--markdown", default=None, help="with --summarize: also write here")
     args = parser.parse_args()
@@ -138,7 +165,7 @@ def main():
         summarize(args.summarize, args.markdown)
     else:
         torch.set_num_threads(1)
-        run(args)
+        cost(args) if args.cost else run(args)
 
 
 if __name__ == "__main__":

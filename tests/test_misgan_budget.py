@@ -145,9 +145,16 @@ def test_a_real_short_fit_does_not_warn():
         MisGANImputer(max_iter=30, **TINY).fit(holes(n=48))
 
 
-def test_the_projection_uses_the_batches_after_the_first(monkeypatch):
-    # the first batch pays one-off costs; a fit shorter than the probe is never projected
-    steps = iter([100.0] + [1.0] * 100)
+@pytest.mark.parametrize("batch_seconds, expected", [
+    # 1 s batches: 5 s pass by batch 5; the first batch is left out of the rate
+    ([1.0] * 10, [None] * 4 + [1000.0] + [None] * 5),
+    # a slow first batch (one-off costs) is left out: projected from batch 2
+    ([20.0] + [1.0] * 9, [None, 1000.0] + [None] * 8),
+    # a first batch over FIRST_BATCH_SECONDS is projected from alone
+    ([40.0] + [1.0] * 9, [40_000.0] + [None] * 9),
+])
+def test_the_projection_times_the_first_seconds_once(monkeypatch, batch_seconds, expected):
+    steps = iter([0.0] + batch_seconds)  # the probe reads the clock when created
     now = [0.0]
 
     def clock():
@@ -156,8 +163,4 @@ def test_the_projection_uses_the_batches_after_the_first(monkeypatch):
 
     monkeypatch.setattr(_misgan, "_clock", clock)
     probe = _misgan._DurationProbe(n_batches=1000)
-    projections = [probe.tick() for _ in range(10)]
-    # start after batch 1; 5 s elapse by batch 6: 1 s per batch, 1000 s in all
-    assert projections[:5] == [None] * 5
-    assert projections[5] == pytest.approx(1000.0)
-    assert projections[6:] == [None] * 4
+    assert [probe.tick() for _ in batch_seconds] == expected

@@ -29,15 +29,19 @@ from ._torch import BaseTorchImputer
 # notebook cell or a quick benchmark expects, and short of the hours the default
 # (conv, 500 epochs) costs on a CPU.
 SLOW_FIT_SECONDS = 600.0
-# Wall-clock seconds of training timed before the projection is made (after the
-# first batch, which pays one-off allocation costs); short enough to warn well
-# within the first minute even for the conv networks (about 1.8 s per batch).
+# Wall-clock seconds of training before the duration is projected, from the batches
+# after the first (which pays one-off costs): short enough to warn within the first
+# minute even for the conv networks (about 1.8 s per batch, several times that on a
+# loaded machine).
 PROBE_SECONDS = 5.0
+# A first batch this slow is projected from alone, rather than waiting for a second.
+FIRST_BATCH_SECONDS = 30.0
 # Measured CPU seconds per batch of 64 MNIST digits, conv / fc (benchmarks/misgan_budget.py).
 CONV_TO_FC_COST_RATIO = 20
-# Batches below which MisGAN counts as undertrained (its RMSE is still above the Mean
-# imputer's on real MNIST at I.M. 0.6; benchmarks/results/misgan_budget/README.md).
-UNDERTRAINED_BELOW_BATCHES = 0
+# Batches below which MisGAN counts as undertrained: the first measured budget at which
+# its RMSE fell below the Mean imputer's on real MNIST at I.M. 0.6 ("fc", 8,000
+# training digits; benchmarks/results/misgan_budget/README.md).
+UNDERTRAINED_BELOW_BATCHES = 4000
 
 
 def _clock():
@@ -73,17 +77,20 @@ def _format_duration(seconds):
 
 
 class _DurationProbe:
-    """Project a fit's duration from the wall time of its first few seconds of batches.
+    """Project a fit's duration from the wall time of its first seconds of batches.
 
-    ``tick()`` is called after every batch; it returns the projected total seconds
-    once, as soon as ``PROBE_SECONDS`` have passed since the end of the first batch
-    (or ``None``).  A fit shorter than the probe is never projected.
+    ``tick()`` is called after every batch and returns the projected total seconds
+    once (else ``None``): as soon as ``PROBE_SECONDS`` have passed since training
+    began, from the batches after the first (which pays one-off costs), or from
+    the first batch alone if it takes ``FIRST_BATCH_SECONDS`` by itself.  A fit
+    shorter than the probe is never projected.
     """
 
     def __init__(self, n_batches):
         self.n_batches = n_batches
         self.done = 0
-        self.start = None
+        self.start = _clock()
+        self.first_batch_end = None
         self.finished = False
 
     def tick(self):
@@ -91,14 +98,16 @@ class _DurationProbe:
         if self.finished:
             return None
         now = _clock()
-        if self.start is None:
-            self.start, self.first_batch = now, self.done
-            return None
-        elapsed = now - self.start
-        if elapsed < PROBE_SECONDS:
+        if self.done == 1:
+            self.first_batch_end = now
+            if now - self.start < FIRST_BATCH_SECONDS:
+                return None
+            per_batch = now - self.start
+        elif now - self.start >= PROBE_SECONDS:
+            per_batch = (now - self.first_batch_end) / (self.done - 1)
+        else:
             return None
         self.finished = True
-        per_batch = elapsed / (self.done - self.first_batch)
         return per_batch * self.n_batches
 
 
@@ -145,7 +154,7 @@ class MisGANImputer(BaseTorchImputer):
         When set, it takes precedence and ``n_epochs`` is ignored: training runs
         exactly ``max_iter`` batches, drawing a new batch order for every pass over
         the data and stopping part-way through the last one, whatever the number
-        of training images.  Below THRESHOLD batches MisGAN counts as undertrained
+        of training images.  Below 4,000 batches MisGAN counts as undertrained
         (see Notes).
     batch_size : int, default=64
         Images per batch.  Incomplete last batches are dropped, as the authors do;
@@ -242,11 +251,14 @@ class MisGANImputer(BaseTorchImputer):
     and the default ``MisGANImputer()`` on 5,000 digits (39,000 batches) about 20
     CPU-hours: a CPU cannot train MisGAN to the paper's quality within a benchmark.
     Measured on real MNIST at I.M. 0.6 (8,000 training digits, ``"fc"``, one
-    thread; ``benchmarks/results/misgan_budget/README.md``), MisGAN's RMSE first
-    falls below the Mean imputer's at THRESHOLD batches: below that budget it counts as
-    **undertrained** and its imputations are worse than filling in the mean.
+    thread, ``benchmarks/results/misgan_budget/README.md``), MisGAN's RMSE first
+    falls below the Mean imputer's at 4,000 batches (RMSE / Mean 1.88 at 250
+    batches, 1.01 at 1,000 and 3,000, 0.93 at 4,000, 0.86 and 0.95 at 6,000 and
+    8,000): below 4,000 batches it counts as **undertrained**, its imputations no
+    better than filling in the mean.
     ``max_iter`` sets the budget in batches whatever the data size; ``n_epochs``
-    alone gives a small training set almost no updates.
+    alone gives a small training set almost no updates (10 epochs of 1,000 digits
+    are 150 batches).
 
     Within the first seconds of ``fit`` (``PROBE_SECONDS`` of batches after the
     first) the remaining time is projected from the measured seconds per batch;
@@ -459,8 +471,8 @@ class MisGANImputer(BaseTorchImputer):
                 "on a CPU"
             )
         quality = (
-            f"below {UNDERTRAINED_BELOW_BATCHES} batches MisGAN imputes worse than the "
-            "Mean imputer"
+            f"below {UNDERTRAINED_BELOW_BATCHES} batches MisGAN is undertrained, no "
+            "better than the Mean imputer on MNIST"
         )
         remedies.append(
             f"max_iter={affordable}: about {_format_duration(SLOW_FIT_SECONDS)} at this "
