@@ -20,6 +20,8 @@ MODULES = (
     "skrbm_impute.datasets",
     "skrbm_impute.experiment",
     "skrbm_impute.impute",
+    "skrbm_impute.exceptions",
+    "skrbm_impute.utils",
 )
 
 #: numpydoc codes not required of any object, and why.

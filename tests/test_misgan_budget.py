@@ -8,7 +8,8 @@ import torch
 
 from skrbm_impute import MisGANImputer
 from skrbm_impute.impute import _misgan
-from skrbm_impute.impute._misgan import SLOW_FIT_SECONDS, SlowFitWarning
+from skrbm_impute.exceptions import SlowFitWarning
+from skrbm_impute.impute._misgan import SLOW_FIT_SECONDS
 
 TINY = dict(architecture="fc", batch_size=16, latent_size=4, random_state=0)
 

@@ -60,7 +60,8 @@ PAPER_MISGAN_BATCHES = 500 * 50_000 // 64
 
 #: Below this many training batches MisGAN's imputations are worse than the Mean
 #: imputer's (measured on real MNIST, ``MisGANImputer`` Notes), so its numbers are not
-#: comparable with Table 1.
+#: comparable with Table 1.  The estimator's ``UNDERTRAINED_BELOW_BATCHES`` is the same
+#: figure (a test keeps them equal; importing it here would import torch).
 MISGAN_UNDERTRAINED_BELOW = 4_000
 
 #: The results metric holding a cell's number of training batches (same value on every

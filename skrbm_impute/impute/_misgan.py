@@ -21,6 +21,7 @@ from .._numerics.misgan import (
     reset_parameters,
     train_step,
 )
+from ..exceptions import SlowFitWarning
 from ..utils._compat import Interval, StrOptions
 from ..utils._validation import check_random_seed
 from ._torch import BaseTorchImputer
@@ -47,11 +48,6 @@ UNDERTRAINED_BELOW_BATCHES = 4000
 def _clock():
     """Wall-clock seconds: the user waits in wall time (tests replace this)."""
     return time.perf_counter()
-
-
-class SlowFitWarning(UserWarning):
-    """``MisGANImputer.fit`` is projected to take longer than ``SLOW_FIT_SECONDS``
-    (emitted once, a few seconds into the fit)."""
 
 
 def _caller_stacklevel():

@@ -195,6 +195,12 @@ def check_device(device, *, param_name="device", caller=None):
         and ``TypeError``).
     ValueError
         When CUDA is asked for on a machine without it.
+
+    Examples
+    --------
+    >>> from skrbm_impute.utils import check_device
+    >>> check_device("cpu")
+    device(type='cpu')
     """
     import torch
 
