@@ -770,3 +770,21 @@ def test_pd_curve_is_a_grid_of_mechanisms_by_rates(tmp_path, drawn):
     assert len(fig.legends) == 1  # one legend for all panels
     assert _plots.plot_pd_curve(_curve_frame()[lambda f: ~f.metric.str.contains("@")],
                                 tmp_path / "none.png") is None
+
+
+@pytest.mark.parametrize("content, message", [
+    (np.zeros((0, 16)), "no images to benchmark"),
+    (np.array([[0.5, np.inf, 0.2, 0.1]]), "1 infinite value(s), the first in image 0 at pixel 1"),
+    (b"not an array", "not a readable .npy array"),
+])
+def test_a_bad_dataset_file_is_refused_naming_itself(tmp_path, content, message):
+    from skrbm_impute.experiment import _data
+
+    path = tmp_path / "images.npy"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.save(path, content)
+    with pytest.raises(ValueError) as caught:
+        _data._load_arrays(str(path), {"labels": None, "data_home": None})
+    assert str(path) in str(caught.value) and message in str(caught.value)

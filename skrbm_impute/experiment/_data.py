@@ -105,7 +105,11 @@ def _load_arrays(name, config):
                     f"it holds {sorted(keys)}."
                 )
             return _images(archive["X"], path), _labels(archive, "y")
-    X = _images(np.load(path), path)
+    try:
+        X = np.load(path)
+    except (ValueError, OSError, EOFError) as error:  # a damaged or pickled file
+        raise ValueError(f"{path}: not a readable .npy array ({error}).") from None
+    X = _images(X, path)
     y = None if config["labels"] is None else np.asarray(np.load(config["labels"]))
     if y is not None and len(y) != len(X):
         raise ValueError(f"labels {config['labels']} has {len(y)} entries for {len(X)} images.")
@@ -118,8 +122,14 @@ def _images(X, path):
         X = X.reshape(len(X), -1)
     if X.ndim != 2:
         raise ValueError(f"{path}: images must have shape (n, H, W) or (n, H*W); got {X.shape}.")
+    if X.size == 0:
+        raise ValueError(f"{path}: no images to benchmark (shape {X.shape}).")
     if np.isnan(X).any():
         raise ValueError(f"{path}: benchmark images must be complete (the benchmark masks them).")
+    infinite = np.argwhere(np.isinf(X))
+    if len(infinite):
+        raise ValueError(f"{path}: {len(infinite)} infinite value(s), the first in image "
+                         f"{infinite[0][0]} at pixel {infinite[0][1]}.")
     return X
 
 
