@@ -165,3 +165,12 @@ def test_the_projection_times_the_first_seconds_once(monkeypatch, batch_seconds,
     monkeypatch.setattr(_misgan, "_clock", clock)
     probe = _misgan._DurationProbe(n_batches=1000)
     assert [probe.tick() for _ in batch_seconds] == expected
+
+
+@pytest.mark.parametrize("name", ["max_iter", "n_epochs", "batch_size", "n_critic", "tau"])
+def test_booleans_are_not_numbers(name):
+    # True would otherwise pass as 1 (bool is an int subclass).
+    X = np.full((8, 16), 0.5)
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match=name):
+        MisGANImputer(architecture="fc", **{name: True}).fit(X)

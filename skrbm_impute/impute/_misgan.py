@@ -22,8 +22,8 @@ from .._numerics.misgan import (
     train_step,
 )
 from ..exceptions import SlowFitWarning
-from ..utils._compat import Interval, StrOptions
-from ..utils._validation import check_random_seed
+from ..utils._compat import StrOptions
+from ..utils._validation import StrictInterval, check_random_seed
 from ._torch import BaseTorchImputer
 
 # Projected durations above this warn: ten minutes is far beyond what a test, a
@@ -284,21 +284,21 @@ class MisGANImputer(BaseTorchImputer):
     _parameter_constraints: dict = {
         "architecture": [StrOptions({"conv", "fc"})],
         "image_shape": [tuple, list, None],
-        "n_epochs": [Interval(Integral, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "latent_size": [Interval(Integral, 1, None, closed="left")],
-        "tau": [Real],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "beta": [Interval(Real, 0, None, closed="left")],
-        "gamma": [Interval(Real, 0, None, closed="left")],
+        "n_epochs": [StrictInterval(Integral, 0, None, closed="left")],
+        "max_iter": [StrictInterval(Integral, 1, None, closed="left"), None],
+        "batch_size": [StrictInterval(Integral, 1, None, closed="left")],
+        "latent_size": [StrictInterval(Integral, 1, None, closed="left")],
+        "tau": [StrictInterval(Real, None, None, closed="neither")],
+        "alpha": [StrictInterval(Real, 0, None, closed="left")],
+        "beta": [StrictInterval(Real, 0, None, closed="left")],
+        "gamma": [StrictInterval(Real, 0, None, closed="left")],
         "beta_form": [StrOptions(set(BETA_FORMS))],
         "mask_transform": [StrOptions(set(MASK_TRANSFORMS))],
-        "mask_temperature": [Interval(Real, 0, None, closed="neither")],
-        "gp_lambda": [Interval(Real, 0, None, closed="left")],
-        "n_critic": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "imputer_learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "mask_temperature": [StrictInterval(Real, 0, None, closed="neither")],
+        "gp_lambda": [StrictInterval(Real, 0, None, closed="left")],
+        "n_critic": [StrictInterval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrictInterval(Real, 0, None, closed="neither")],
+        "imputer_learning_rate": [StrictInterval(Real, 0, None, closed="neither")],
         "adam_betas": [tuple, list],
         "device": [str, torch.device],
         "random_state": ["random_state"],
