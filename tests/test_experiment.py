@@ -601,12 +601,6 @@ from skrbm_impute.experiment import _paper, _plots  # noqa: E402
 THRESHOLD = _paper.MISGAN_UNDERTRAINED_BELOW
 
 
-def test_the_tables_and_the_estimator_share_one_undertrained_threshold():
-    from skrbm_impute.impute._misgan import UNDERTRAINED_BELOW_BATCHES
-
-    assert THRESHOLD == UNDERTRAINED_BELOW_BATCHES
-
-
 def _budget_frame(batches, cells=(("IM", 0.9),), misgan_scale=0.7):
     """Synthetic results (4 test repeats per cell) with MisGAN's training batches per
     cell (``None``: no ``training_batches`` rows, as in results of older versions)."""

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..impute._misgan_budget import PAPER_BATCHES, UNDERTRAINED_BELOW_BATCHES
 from ._methods import method_label
 from ._results import MECHANISM_LABELS, mechanism_rank, ratios_to, summarize
 
@@ -56,13 +57,12 @@ TABLE1 = {
 
 
 #: Training batches of the paper's MisGAN: 500 epochs of 50,000 digits in batches of 64.
-PAPER_MISGAN_BATCHES = 500 * 50_000 // 64
+PAPER_MISGAN_BATCHES = PAPER_BATCHES
 
 #: Below this many training batches MisGAN's imputations are worse than the Mean
 #: imputer's (measured on real MNIST, ``MisGANImputer`` Notes), so its numbers are not
-#: comparable with Table 1.  The estimator's ``UNDERTRAINED_BELOW_BATCHES`` is the same
-#: figure (a test keeps them equal; importing it here would import torch).
-MISGAN_UNDERTRAINED_BELOW = 4_000
+#: comparable with Table 1; the estimator's slow-fit warning quotes the same figure.
+MISGAN_UNDERTRAINED_BELOW = UNDERTRAINED_BELOW_BATCHES
 
 #: The results metric holding a cell's number of training batches (same value on every
 #: test repeat).  The runner records it for :class:`~skrbm_impute.MisGANImputer` cells

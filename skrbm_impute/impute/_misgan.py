@@ -24,6 +24,7 @@ from .._numerics.misgan import (
 from ..exceptions import SlowFitWarning
 from ..utils._compat import StrOptions
 from ..utils._validation import StrictInterval, check_random_seed
+from ._misgan_budget import UNDERTRAINED_BELOW_BATCHES
 from ._torch import BaseTorchImputer
 
 # Projected durations above this warn: ten minutes is far beyond what a test, a
@@ -39,10 +40,6 @@ PROBE_SECONDS = 5.0
 FIRST_BATCH_SECONDS = 30.0
 # Measured CPU seconds per batch of 64 MNIST digits, conv / fc (benchmarks/misgan_budget.py).
 CONV_TO_FC_COST_RATIO = 20
-# Batches below which MisGAN counts as undertrained: the first measured budget at which
-# its RMSE fell below the Mean imputer's on real MNIST at I.M. 0.6 ("fc", 8,000
-# training digits; benchmarks/results/misgan_budget/README.md).
-UNDERTRAINED_BELOW_BATCHES = 4000
 
 
 def _clock():
