@@ -436,3 +436,63 @@ def test_csv_values_are_bit_identical_to_pandas_on_random_long_tokens(tmp_path):
     ours = read_input(tmp_path / "long.csv").X[:, 0]
     theirs = pd.read_csv(tmp_path / "long.csv")["a"].to_numpy()
     assert ours.view(np.uint64).tolist() == theirs.view(np.uint64).tolist()
+
+
+# --- impute --model: training options are refused, --device applies -----------------
+
+@pytest.fixture
+def saved_models(tmp_path):
+    """A fitted MeanImputer and a one-epoch LM-RBM saved with joblib, and an input file."""
+    import joblib
+
+    from skrbm_impute import LMRBMImputer, MeanImputer
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(30, 16))
+    X[rng.uniform(size=X.shape) < 0.3] = np.nan
+    np.save(tmp_path / "x.npy", X)
+    joblib.dump(MeanImputer().fit(X), tmp_path / "mean.joblib")
+    rbm = LMRBMImputer(n_components=4, n_epochs=1, batch_size=10, random_state=0).fit(X)
+    joblib.dump(rbm, tmp_path / "rbm.joblib")
+    return tmp_path
+
+
+@pytest.mark.parametrize("option, reason", [
+    (["--set", "params.lmrbm.n_epochs=5"], "keeps the settings it was fitted with"),
+    (["--preset", "quick"], "keeps the settings it was fitted with"),
+    (["--seed", "3"], "imputes the same way every time"),
+    (["--image-shape", "4x4"], "keeps the image shape it was fitted with"),
+    (["--verbose"], "shows training progress"),
+])
+def test_training_options_with_a_saved_model_are_a_usage_error(saved_models, capsys, option,
+                                                               reason):
+    assert main(["impute", str(saved_models / "x.npy"), str(saved_models / "o.npy"),
+                 "--model", str(saved_models / "rbm.joblib"), *option]) == 2
+    err = _error(capsys)
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"skrbm-impute impute: error: argument {option[0]}: not allowed "
+                          "with --model")
+    assert reason in err
+    assert not (saved_models / "o.npy").exists()
+
+
+def test_device_applies_to_a_saved_torch_model_and_is_refused_for_others(
+        saved_models, capsys, monkeypatch):
+    from skrbm_impute.impute._torch import BaseTorchImputer
+
+    devices = []
+    resolve = BaseTorchImputer._transform_device
+    monkeypatch.setattr(BaseTorchImputer, "_transform_device",
+                        lambda self: devices.append(self.device) or resolve(self))
+    args = ["impute", str(saved_models / "x.npy"), str(saved_models / "o.npy")]
+    assert main(args + ["--model", str(saved_models / "rbm.joblib"), "--device", "auto"]) == 0
+    assert devices and set(devices) == {"auto"}  # the loaded model imputed with --device
+    capsys.readouterr()
+    devices.clear()
+    assert main(args + ["--model", str(saved_models / "rbm.joblib")]) == 0
+    assert set(devices) == {"cpu"}  # the device it was saved with
+    (saved_models / "o.npy").unlink()
+    assert main(args + ["--model", str(saved_models / "mean.joblib"), "--device", "cpu"]) == 2
+    err = _error(capsys)
+    assert "argument --device: the MeanImputer in" in err and "has no device parameter" in err
+    assert not (saved_models / "o.npy").exists()

@@ -16,7 +16,8 @@ from ._parser import build_parser
 
 __all__ = ["build_parser", "main"]
 
-#: Exit status of a usage error (argparse's own), a bad --device or preset device among them.
+#: Exit status of a usage error (argparse's own, a bad --device or preset device, options
+#: that cannot go together such as ``impute --model`` with a training option).
 USAGE_ERROR = 2
 
 
@@ -24,11 +25,13 @@ def main(argv=None):
     """Entry point of ``skrbm-impute``; returns the exit status.
 
     0: done; 1: an error (one line on stderr naming the file or option) or failed
-    benchmark cells; 2: a usage error (argparse's, or a device this machine lacks);
+    benchmark cells; 2: a usage error (argparse's, a device this machine lacks, or a
+    training option given to ``impute --model``);
     128 + the signal number when interrupted (SIGINT: 130, SIGTERM: 143).
     """
     from ._backends import limit_threads
     from ._commands import COMMANDS
+    from ._parser import UsageError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -47,7 +50,7 @@ def main(argv=None):
         return 128 + number
     except (ValueError, TypeError, FileNotFoundError, ImportError, OSError) as exc:
         print(f"{prefix} {exc}", file=sys.stderr)
-        return USAGE_ERROR if _is_device_error(exc) else 1
+        return USAGE_ERROR if isinstance(exc, UsageError) or _is_device_error(exc) else 1
 
 
 def _is_device_error(exc):

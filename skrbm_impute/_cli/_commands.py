@@ -8,7 +8,7 @@ import numpy as np
 from ._array_files import read_input, write_array
 from ._backends import joblib_backend
 from ._models import check_writable, load_model, save_model
-from ._parser import BENCHMARK_OPTIONS, IMPUTE_OPTIONS
+from ._parser import BENCHMARK_OPTIONS, IMPUTE_OPTIONS, TRAINING_ONLY_OPTIONS, UsageError
 
 
 def _overrides(args, mapping):
@@ -67,10 +67,30 @@ def _check_impute_files(args):
                                  "choose another file name.")
 
 
+def _check_model_options(args):
+    """With ``--model``, refuse the training options (a usage error naming the first)."""
+    for dest, (option, reason) in TRAINING_ONLY_OPTIONS.items():
+        if getattr(args, dest) not in (None, []):
+            raise UsageError(f"argument {option}: not allowed with --model: {reason}.")
+
+
+def _loaded_model(args):
+    """``--model``'s imputer, moved to ``--device`` when one is given."""
+    model = load_model(args.model)
+    if args.device is not None:
+        if "device" not in model.get_params(deep=False):
+            raise UsageError(
+                f"argument --device: the {type(model).__name__} in {args.model} has no "
+                "device parameter (only the package's torch imputers do); leave --device out."
+            )
+        model.set_params(device=args.device)
+    return model
+
+
 def _imputer_from_preset(args):
     from ..experiment import load_preset, make_imputer
 
-    config = load_preset(args.preset, _overrides(args, IMPUTE_OPTIONS))
+    config = load_preset(args.preset or "quick", _overrides(args, IMPUTE_OPTIONS))
     image_shape = config["image_shape"]
     imputer = make_imputer(
         args.method, config["params"].get(args.method),
@@ -84,8 +104,10 @@ def _imputer_from_preset(args):
 
 def impute(args):
     """``skrbm-impute impute``: fill the NaN of a .npy/.csv file."""
+    if args.model:
+        _check_model_options(args)
     _check_impute_files(args)
-    imputer = load_model(args.model) if args.model else _imputer_from_preset(args)
+    imputer = _loaded_model(args) if args.model else _imputer_from_preset(args)
     data = read_input(args.input)
     X = data.X
     if args.model:

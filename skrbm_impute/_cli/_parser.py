@@ -23,6 +23,27 @@ BENCHMARK_OPTIONS = {
 IMPUTE_OPTIONS = {"image_shape": "image_shape", "device": "device", "seed": "seed",
                   "verbose": "verbose"}
 
+#: ``impute --model`` refuses the options that only configure training: ``dest`` ->
+#: (the option, why it cannot apply to a fitted model).  ``--device`` and ``--threads``
+#: do apply (they choose where and how the loaded model imputes).
+TRAINING_ONLY_OPTIONS = {
+    "preset": ("--preset", "presets configure the training of --method; a saved model "
+                           "keeps the settings it was fitted with"),
+    "assignments": ("--set", "preset settings configure the training of --method; a saved "
+                             "model keeps the settings it was fitted with"),
+    "image_shape": ("--image-shape", "a saved model keeps the image shape it was fitted "
+                                     "with"),
+    "seed": ("--seed", "a saved model imputes the same way every time (its imputation "
+                       "seed was drawn when it was fitted); --seed seeds the training of "
+                       "--method"),
+    "verbose": ("--verbose", "it shows training progress; a saved model only imputes"),
+}
+
+
+class UsageError(ValueError):
+    """Options that cannot go together, found after parsing: exit status 2, as argparse's
+    own usage errors."""
+
 
 def _csv_list(text):
     return [item.strip() for item in text.split(",") if item.strip()]
@@ -87,7 +108,8 @@ def _add_preset_options(parser):
                              "(repeatable)")
     parser.add_argument("--image-shape", type=_image_shape, help="image height x width, e.g. 28x28")
     parser.add_argument("--device", type=_device,
-                        help="cpu, cuda, cuda:N or auto (models and FID network)")
+                        help="cpu, cuda, cuda:N or auto (models and FID network; with "
+                             "impute --model, where the loaded model imputes)")
     parser.add_argument("--seed", type=_non_negative_int, help="seed of masks, splits and models")
     parser.add_argument("--verbose", action="store_true", default=None,
                         help="show the estimators' own progress bars (epochs)")
@@ -157,7 +179,11 @@ def build_parser():
     impute = sub.add_parser(
         "impute", help="impute the NaN entries of a .npy or .csv file",
         description="Fit a method on the file itself (imputers learn from incomplete data) "
-                    "or load a fitted model, then write the completed array.",
+                    "or load a fitted model, then write the completed array. With --model "
+                    "only --device (for a model with a device parameter: the package's "
+                    "torch imputers) and --threads apply; --preset, --set, --image-shape, "
+                    "--seed and --verbose configure training and are refused (exit "
+                    "status 2).",
         epilog=TRUST_NOTE)
     impute.add_argument(
         "input",
@@ -172,13 +198,14 @@ def build_parser():
     source.add_argument("--method", default="lmrbm",
                         help="a method of the preset (default lmrbm), settings from --preset")
     source.add_argument("--model",
-                        help="a fitted imputer saved with joblib (e.g. by benchmark). A "
-                             "pickle: load only files you made or trust")
+                        help="a fitted imputer saved with joblib (e.g. by benchmark), used "
+                             "as it was fitted. A pickle: load only files you made or trust")
     impute.add_argument("--save-model", help="save the fitted imputer here (joblib)")
     impute.add_argument("--overwrite-input", action="store_true",
                         help="allow the output to replace the input file (its NaN mask is "
                              "then lost)")
     _add_preset_options(impute)
+    impute.set_defaults(preset=None)  # "quick" when fitting; None tells --model it was not given
 
     plot = sub.add_parser("plot", help="redraw the summary and figures from a results file")
     plot.add_argument("results", help="a results folder or its results.csv")
