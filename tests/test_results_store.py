@@ -49,6 +49,19 @@ def _lines(path):
     return Path(path).read_text().splitlines()
 
 
+def _rejected(path):
+    """The rejected file as ``[(reason, lines)]``: each batch below its ``# <time> <reason>``."""
+    batches = []
+    for line in _lines(path):
+        if line.startswith("# "):
+            stamp, reason = line[2:].split(" ", 1)
+            assert stamp.endswith("+00:00"), line  # a UTC time
+            batches.append((reason, []))
+        else:
+            batches[-1][1].append(line)
+    return batches
+
+
 # --- the lock ----------------------------------------------------------------------
 
 LOCK_HOLDER = """
@@ -258,12 +271,15 @@ def test_a_hand_added_column_moves_every_line_to_the_rejected_file(tmp_path):
     run = _run(tmp_path, messages=messages)
     assert run.n_computed == 1  # the rows were unreadable: the cell is recomputed
     rejected = tmp_path / "results.rejected.csv"
-    assert rejected.read_text() == edited  # every dropped line, as it was
-    assert any(f"dropped {len(edited.splitlines())} unreadable line(s); moved to {rejected}"
-               in m for m in messages)
+    unreadable = f"dropped {len(edited.splitlines())} unreadable line(s)"
+    assert _rejected(rejected) == [(unreadable, edited.splitlines())]  # as they were
+    assert any(f"{unreadable}; moved to {rejected}" in m for m in messages)
     path.write_text(path.read_text() + "mean,IM,0.3,0,0,rmse,nan\n")
     _run(tmp_path)
-    assert rejected.read_text() == edited + "mean,IM,0.3,0,0,rmse,nan\n"  # appended
+    batches = _rejected(rejected)  # appended
+    assert batches[0] == (unreadable, edited.splitlines())
+    assert batches[1][0].startswith("dropped 1 row(s) with a NaN or infinite value")
+    assert batches[1][1] == ["mean,IM,0.3,0,0,rmse,nan"] and len(batches) == 2
 
 
 def test_torn_duplicate_and_nan_lines_are_kept_in_the_rejected_file(tmp_path):
@@ -273,10 +289,44 @@ def test_torn_duplicate_and_nan_lines_are_kept_in_the_rejected_file(tmp_path):
     duplicate = lines[1].rsplit(",", 1)[0] + ",9.0"
     path.write_text("\n".join(lines + [duplicate, "mean,IM,0.3,0,1,fid,inf"]) + "\n"
                     + "mean,IM,0.6,0,0,rm")
-    ResultsFile(path).repair(echo=lambda message: None)
+    notes = ResultsFile(path).repair(echo=lambda message: None)
     assert _lines(path) == lines
-    assert _lines(tmp_path / "results.rejected.csv") == [
-        duplicate, "mean,IM,0.3,0,1,fid,inf", "mean,IM,0.6,0,0,rm"]
+    assert _rejected(tmp_path / "results.rejected.csv") == [
+        (notes[0], ["mean,IM,0.3,0,1,fid,inf"]), (notes[1], [duplicate]),
+        (notes[2], ["mean,IM,0.6,0,0,rm"])]
+    assert [note.split(" (")[0] for note in notes] == [
+        "dropped 1 row(s) with a NaN or infinite value", "dropped 1 duplicate row(s)",
+        "dropped a torn last line 'mean,IM,0.6,0,0,rm'"]
+
+
+def test_rows_of_cells_recomputed_on_resume_are_moved_to_the_rejected_file(tmp_path):
+    _run(tmp_path, {"methods": ["mean", "diffusion"]})
+    path, rejected = tmp_path / "results.csv", tmp_path / "results.rejected.csv"
+    lines = _lines(path)
+    diffusion = [line for line in lines if line.startswith("diffusion,")]
+    assert len(diffusion) == 2 * N_METRICS
+    # A third test repeat: both cells are unfinished, their rows go with the reason.
+    messages = []
+    run = _run(tmp_path, {"methods": ["mean", "diffusion"], "n_test_repeats": 3},
+               messages=messages)
+    assert run.n_computed == 2
+    [(reason, moved)] = _rejected(rejected)
+    assert reason == ("dropped on resume: rows of unfinished cell(s) (a metric or a test "
+                      "repeat missing), recomputed: diffusion IM 0.3 0, mean IM 0.3 0")
+    assert sorted(moved) == sorted(lines[1:])  # every row, exactly as it was
+    assert any(f"Moved {len(lines) - 1} rows of unfinished cell(s)" in m
+               and str(rejected) in m for m in messages)
+    assert len(read_results(tmp_path)) == 2 * 3 * N_METRICS
+    # A damaged model: its cell's rows go with that reason; the other cell stays.
+    kept = _lines(path)
+    (tmp_path / "models" / "diffusion__IM__0.3.joblib").write_bytes(b"")
+    assert _run(tmp_path, {"methods": ["mean", "diffusion"], "n_test_repeats": 3}
+                ).n_computed == 1
+    reason, moved = _rejected(rejected)[1]
+    assert reason == ("dropped on resume: rows of cell(s) whose saved model is damaged, "
+                      "recomputed: diffusion IM 0.3 0")
+    assert moved == [line for line in kept if line.startswith("diffusion,")]
+    assert len(_rejected(rejected)) == 2
 
 
 # --- running out of memory is an expected failure ----------------------------------

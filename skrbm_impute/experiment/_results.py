@@ -46,8 +46,12 @@ class ResultsFile:
     appending, so a run killed at any moment leaves whole cells behind.  What a crash
     of the machine, a hand edit or an older version can still leave -- a torn last
     line, unreadable lines, non-finite values, the same row twice -- is dropped by
-    :meth:`read` and moved, with a note, by :meth:`repair` to :attr:`rejected_path`
-    (``results.rejected.csv``, only ever appended to), so nothing is lost.
+    :meth:`read` and moved by :meth:`repair` to :attr:`rejected_path`
+    (``results.rejected.csv``, only ever appended to), so nothing is lost; the rows of
+    cells a resumed run recomputes go there too (:meth:`move_rows`).  In that file each
+    batch of moved lines, kept as they were, follows a line ``# <UTC time> <reason>``
+    (``pandas.read_csv(path, comment="#", header=None, names=COLUMNS)`` reads its rows
+    of seven fields back).
     """
 
     def __init__(self, path):
@@ -81,46 +85,42 @@ class ResultsFile:
         _append_bytes(self.path, buffer.getvalue().encode())
 
     def _scan(self):
-        """The clean records, the lines left out (as read) and notes on what went."""
+        """The clean records and the lines left out: ``(note, lines)`` per kind of
+        problem, the lines as read, in file order within a kind."""
         if not self.path.exists():
-            return [], [], []
+            return [], []
         text = self.path.read_bytes().decode("utf-8", errors="replace")
-        notes, rejected = [], []
         torn = ""
         if text and not text.endswith("\n"):
             cut = text.rfind("\n") + 1
             torn = text[cut:]
-            notes.append(f"dropped a torn last line {torn[:60]!r} (no final newline)")
             text = text[:cut]
         records, seen = [], set()
-        n_unreadable = n_non_finite = n_duplicate = 0
+        unreadable, non_finite, duplicate = [], [], []
         for line in text.splitlines(keepends=True):
             row = next(csv.reader([line]), [])
             if not row or row == list(COLUMNS):
                 continue
             record = _parse_row(row)
             if record is None:
-                n_unreadable += 1
+                unreadable.append(line)
             elif not math.isfinite(record[-1]):
-                n_non_finite += 1
+                non_finite.append(line)
             elif record[:-1] in seen:
-                n_duplicate += 1
+                duplicate.append(line)
             else:
                 seen.add(record[:-1])
                 records.append(record)
-                continue
-            rejected.append(line)
-        if torn:
-            rejected.append(torn + "\n")
-        if n_unreadable:
-            notes.append(f"dropped {n_unreadable} unreadable line(s)")
-        if n_non_finite:
-            notes.append(f"dropped {n_non_finite} row(s) with a NaN or infinite value "
-                         "(their cells are recomputed)")
-        if n_duplicate:
-            notes.append(f"dropped {n_duplicate} duplicate row(s) (same method, mechanism, "
-                         "rate, repeat pair and metric as an earlier row; the first is kept)")
-        return records, rejected, notes
+        rejected = [
+            (f"dropped {len(unreadable)} unreadable line(s)", unreadable),
+            (f"dropped {len(non_finite)} row(s) with a NaN or infinite value (their cells "
+             "are recomputed)", non_finite),
+            (f"dropped {len(duplicate)} duplicate row(s) (same method, mechanism, rate, "
+             "repeat pair and metric as an earlier row; the first is kept)", duplicate),
+            (f"dropped a torn last line {torn[:60]!r} (no final newline)",
+             [torn + "\n"] if torn else []),
+        ]
+        return records, [(note, lines) for note, lines in rejected if lines]
 
     def read(self):
         """The results as a DataFrame with :data:`COLUMNS` (empty when no file).
@@ -128,7 +128,7 @@ class ResultsFile:
         Unreadable rows, non-finite values and repeated rows are left out (see
         :meth:`repair`), so no summary counts them.
         """
-        records, _, _ = self._scan()
+        records, _ = self._scan()
         if not records:
             return _empty_frame()
         return pd.DataFrame.from_records(records, columns=COLUMNS)
@@ -157,35 +157,81 @@ class ResultsFile:
                 f"columns {','.join(COLUMNS)!r}"
                 + (f" (it lacks {', '.join(lacking)})." if lacking else ".")
             )
-        records, rejected, _ = self._scan()
+        records, rejected = self._scan()
         if not records:
+            n_rejected = sum(len(lines) for _, lines in rejected)
             raise ValueError(
                 f"{self.path}: no readable result rows"
-                + (f" ({len(rejected)} unreadable line(s))." if rejected else
+                + (f" ({n_rejected} unreadable line(s))." if n_rejected else
                    " (only the header).")
             )
 
     def repair(self, echo=print):
         """Rewrite the file without the rows :meth:`read` leaves out, saying what went.
 
-        The removed lines are appended, as they were, to :attr:`rejected_path`, which
-        the notes name.  Returns the notes (empty when the file was sound and left
-        untouched).
+        The removed lines are appended, as they were, to :attr:`rejected_path`, each
+        kind below a ``# <UTC time> <note>`` line.  Returns the notes (empty when the
+        file was sound and left untouched).
         """
-        records, rejected, notes = self._scan()
-        if notes:
-            _append_bytes(self.rejected_path, "".join(rejected).encode())
+        records, rejected = self._scan()
+        if rejected:
+            _append_bytes(self.rejected_path, "".join(
+                _reason_line(note) + "".join(lines) for note, lines in rejected).encode())
             self.rewrite(pd.DataFrame.from_records(records, columns=COLUMNS)
                          if records else _empty_frame())
-            for note in notes:
+            for note, _ in rejected:
                 echo(f"Repaired {self.path}: {note}; moved to {self.rejected_path}.")
-        return notes
+        return [note for note, _ in rejected]
+
+    def move_rows(self, drop, reason):
+        """Move the rows for which ``drop(record)`` is true to :attr:`rejected_path`.
+
+        Parameters
+        ----------
+        drop : callable
+            Takes a record ``(method, mechanism, rate, train_repeat, test_repeat,
+            metric, value)``; true for the rows to move.
+        reason : str
+            Why they go, written on a ``# <UTC time> <reason>`` line above them.
+
+        Returns
+        -------
+        n_moved : int
+            The rows moved.  They are appended first, as they were, then the file is
+            rewritten without them (atomically), so a kill in between keeps them in
+            both files rather than in neither.
+        """
+        if not self.path.exists():
+            return 0
+        kept, moved = [], []
+        for line in self.path.read_bytes().decode("utf-8", errors="replace").splitlines(
+                keepends=True):
+            row = next(csv.reader([line]), [])
+            record = _parse_row(row) if row and row != list(COLUMNS) else None
+            if record is not None and drop(record):
+                moved.append(line if line.endswith("\n") else line + "\n")
+            else:
+                kept.append(line)
+        if moved:
+            _append_bytes(self.rejected_path, (_reason_line(reason) + "".join(moved)).encode())
+            tmp = self.path.with_suffix(".csv.tmp")
+            tmp.write_text("".join(kept))
+            os.replace(tmp, self.path)
+        return len(moved)
 
     def rewrite(self, frame):
         """Replace the file by ``frame``'s rows (atomically: a new file, then a rename)."""
         tmp = self.path.with_suffix(".csv.tmp")
         frame.loc[:, list(COLUMNS)].to_csv(tmp, index=False)
         os.replace(tmp, self.path)
+
+
+def _reason_line(reason):
+    """The line above a batch of moved lines in the rejected file: time and reason."""
+    from datetime import datetime, timezone
+
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return f"# {stamp} {' '.join(reason.split())}\n"
 
 
 def _append_bytes(path, data):

@@ -374,14 +374,13 @@ def _run_locked(config, out_dir, expected_metrics, *, overwrite, progress, plots
     log_path.unlink(missing_ok=True)  # this run's failures only
     frame = results.read()
     done = finished_cells(frame, config["n_test_repeats"], expected_metrics)
-    done -= _cells_with_broken_models(out_dir, done, echo)
-    complete = np.array([
-        cell_key(*key) in done
-        for key in zip(frame["method"], frame["mechanism"], frame["rate"], frame["train_repeat"])
-    ], dtype=bool)
-    if not complete.all():
-        frame = frame[complete]
-        results.rewrite(frame)  # drop the rows of unfinished cells
+    broken = _cells_with_broken_models(out_dir, done, echo)
+    done -= broken
+    stored = {cell_key(*key) for key in zip(frame["method"], frame["mechanism"], frame["rate"],
+                                            frame["train_repeat"])}
+    _move_rows_of(results, broken, "rows of cell(s) whose saved model is damaged", echo)
+    _move_rows_of(results, stored - done - broken,
+                  "rows of unfinished cell(s) (a metric or a test repeat missing)", echo)
     cells = [key for key in benchmark_cells(config) if key not in done]
     n_skipped = len(benchmark_cells(config)) - len(cells)
     if n_skipped:
@@ -415,6 +414,20 @@ def _run_locked(config, out_dir, expected_metrics, *, overwrite, progress, plots
         echo(_failure_report(failed, log_path))
     return BenchmarkRun(frame, table, out_dir, len(cells) - len(failed), n_skipped, figures,
                         {key: result.error for key, result in failed.items()})
+
+
+def _move_rows_of(results, cells, what, echo, n_named=10):
+    """Move the rows of ``cells`` (recomputed by this run) to the rejected file, with
+    ``what`` they are and the cells (the first ``n_named``) as the reason."""
+    if not cells:
+        return
+    names = [" ".join(map(str, key)) for key in sorted(cells)]
+    listed = ", ".join(names[:n_named]) + (f" and {len(names) - n_named} more"
+                                           if len(names) > n_named else "")
+    n_moved = results.move_rows(lambda record: cell_key(*record[:4]) in cells,
+                                f"dropped on resume: {what}, recomputed: {listed}")
+    echo(f"Moved {n_moved} {what} from {results.path} to {results.rejected_path}; "
+         f"{len(cells)} cell(s) are recomputed.")
 
 
 def _log_failure(log_path, result):
