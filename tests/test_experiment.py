@@ -782,3 +782,23 @@ def test_a_bad_dataset_file_is_refused_naming_itself(tmp_path, content, message)
     with pytest.raises(ValueError) as caught:
         _data._load_arrays(str(path), {"labels": None, "data_home": None})
     assert str(path) in str(caught.value) and message in str(caught.value)
+
+
+def test_public_names_are_the_python_api_documented_in_api_rst():
+    import re
+
+    import skrbm_impute.experiment as experiment
+    from skrbm_impute.experiment import _presets
+
+    cli_only = {"parse_assignment", "read_preset_text", "check_device", "DeviceError"}
+    assert not cli_only & set(experiment.__all__)
+    assert not any(hasattr(experiment, name) for name in cli_only)
+    assert all(callable(getattr(_presets, name)) for name in cli_only)  # the CLI's imports
+    api = (REPO / "docs" / "api.rst").read_text()
+    section = api.split(".. currentmodule:: skrbm_impute.experiment", 1)[1].split(
+        ".. currentmodule::", 1)[0]
+    documented = set(re.findall(r"^   (\w+)$", section, flags=re.MULTILINE))
+    assert documented == set(experiment.__all__) - {"TABLE1"}  # TABLE1: in the prose
+    assert "``TABLE1``" in section
+    for name in experiment.__all__:
+        assert name in experiment.__doc__, name

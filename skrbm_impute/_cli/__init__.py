@@ -55,7 +55,7 @@ def main(argv=None):
 
 def _is_device_error(exc):
     try:
-        from ..experiment import DeviceError
+        from ..experiment._presets import DeviceError
     except ImportError:  # the benchmark extra is missing: no preset was read
         return False
     return isinstance(exc, DeviceError)

@@ -12,7 +12,7 @@ from ._parser import BENCHMARK_OPTIONS, IMPUTE_OPTIONS, TRAINING_ONLY_OPTIONS, U
 
 
 def _overrides(args, mapping):
-    from ..experiment import parse_assignment
+    from ..experiment._presets import parse_assignment
 
     overrides = [parse_assignment(text) for text in args.assignments]
     direct = {key: getattr(args, attr) for attr, key in mapping.items()
@@ -138,7 +138,8 @@ def plot(args):
 
 def presets(args):
     """``skrbm-impute presets``: list the shipped presets or print one."""
-    from ..experiment import list_presets, preset_path, read_preset_text
+    from ..experiment import list_presets, preset_path
+    from ..experiment._presets import read_preset_text
 
     if args.show:
         print(read_preset_text(args.show), end="")

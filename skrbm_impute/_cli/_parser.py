@@ -89,7 +89,7 @@ def _image_shape(text):
 
 
 def _device(text):
-    from ..experiment import check_device
+    from ..experiment._presets import check_device
 
     try:
         return check_device(text)

@@ -9,10 +9,26 @@ CPU) are marked "undertrained" with their budget in the tables and figures.  Thi
 subpackage needs the ``benchmark`` extra (pandas, matplotlib, mlxtend):
 ``python -m pip install "skrbm_impute[benchmark]"``.
 
-The helpers behind these names live in private modules: ``_runner`` (cells, seeds,
-the run), ``_results`` (the results file and summaries), ``_presets``, ``_methods``
-(the method registry), ``_scoring`` (the metrics), ``_pd_curve`` (the knob's curve
-points), ``_paper`` (Table 1, training budgets, the comparison) and ``_plots``.
+The public names (``__all__``) are the Python API of the benchmark:
+
+- running it: :func:`run_benchmark` (returns a :class:`BenchmarkRun`), the presets
+  (:func:`list_presets`, :func:`preset_path` to copy one, :func:`load_preset` to
+  resolve one with overrides) and :func:`make_imputer` (a method of a preset as an
+  estimator);
+- reading its results: :func:`read_results`, :func:`summarize`,
+  :func:`compare_with_paper` and ``TABLE1`` (the paper's Table 1);
+- drawing them: :func:`draw_all`, :func:`plot_curves`,
+  :func:`plot_perception_distortion`, :func:`plot_pd_curve`, :func:`plot_examples` and
+  :func:`redraw_results` (the ``plot`` command).
+
+What only the command line needs stays in the private modules it imports from:
+``_presets.parse_assignment`` (``--set KEY=VALUE``), ``_presets.read_preset_text``
+(``presets --show``), ``_presets.check_device`` and ``_presets.DeviceError`` (a
+``--device`` checked while parsing, a usage error).  The other private modules:
+``_runner`` (cells, seeds, the run), ``_results`` (the results file and summaries),
+``_methods`` (the method registry), ``_scoring`` (the metrics), ``_pd_curve`` (the
+knob's curve points), ``_paper`` (Table 1, training budgets, the comparison),
+``_plots`` and ``_redraw``.
 """
 
 from ..utils._optional import import_optional
@@ -28,15 +44,7 @@ from ._plots import (  # noqa: E402
     plot_pd_curve,
     plot_perception_distortion,
 )
-from ._presets import (  # noqa: E402
-    DeviceError,
-    check_device,
-    list_presets,
-    load_preset,
-    parse_assignment,
-    preset_path,
-    read_preset_text,
-)
+from ._presets import list_presets, load_preset, preset_path  # noqa: E402
 from ._redraw import redraw_results  # noqa: E402
 from ._results import read_results, summarize  # noqa: E402
 from ._runner import BenchmarkRun, run_benchmark  # noqa: E402
@@ -44,20 +52,16 @@ from ._runner import BenchmarkRun, run_benchmark  # noqa: E402
 __all__ = [
     "TABLE1",
     "BenchmarkRun",
-    "DeviceError",
-    "check_device",
     "compare_with_paper",
     "draw_all",
     "list_presets",
     "load_preset",
     "make_imputer",
-    "parse_assignment",
     "plot_curves",
     "plot_examples",
     "plot_pd_curve",
     "plot_perception_distortion",
     "preset_path",
-    "read_preset_text",
     "read_results",
     "redraw_results",
     "run_benchmark",
