@@ -802,3 +802,97 @@ def test_public_names_are_the_python_api_documented_in_api_rst():
     assert "``TABLE1``" in section
     for name in experiment.__all__:
         assert name in experiment.__doc__, name
+
+
+def test_examples_undertrained_note_hides_no_image_and_reads_with_its_row(tmp_path, drawn):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    methods = ["mean", "diffusion", "misgan", "rbm", "lmrbm"]
+    frame = _budget_frame(50, cells=(("IM", 0.6), ("SO", 0.6), ("PM", 0.6)))
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    clean = np.random.default_rng(0).random((8, 28 * 28))
+    np.savez(examples / "clean.npz", clean=clean, image_shape=np.array([28, 28]))
+    for mechanism in ("IM", "SO", "PM"):
+        for method in methods:
+            np.savez(examples / f"{method}__{mechanism}__0.6.npz", imputed=clean,
+                     missing=np.zeros_like(clean, dtype=bool))
+    _plots.plot_examples(examples, tmp_path / "examples.png", methods=methods, frame=frame)
+    fig = drawn["examples.png"]
+    canvas = FigureCanvasAgg(fig)  # pyplot closed the figure; draw it as it was saved
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    notes = [text for text in fig.findobj(Text)
+             if "undertrained" in text.get_text() and text.get_visible()]
+    assert notes and all("50 of ≈ 390,000" in text.get_text().replace("\n", " ")
+                         for text in notes)
+    image_boxes = [ax.get_window_extent(renderer) for ax in fig.axes if ax.images]
+    [misgan_axes] = [ax for ax in fig.axes if ax.get_ylabel() == "MisGAN"]  # column 0
+    misgan_row = misgan_axes.get_window_extent(renderer)
+    labels = [ax.yaxis.label.get_window_extent(renderer) for ax in fig.axes if ax.get_ylabel()]
+
+    def gap(a, b):  # vertical distance between two boxes (0 when they overlap in y)
+        return max(0.0, a.y0 - b.y1, b.y0 - a.y1)
+
+    for note in notes:
+        box = note.get_window_extent(renderer)
+        assert not any(box.overlaps(image) for image in image_boxes), box
+        assert not any(box.overlaps(label) for label in labels), box
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1  # not cut off
+        assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1
+        # it reads with the MisGAN row: no other row's images are nearer
+        nearest = min(image_boxes, key=lambda image: gap(box, image))
+        assert abs(nearest.y0 - misgan_row.y0) < 1, (box, nearest, misgan_row)
+        assert note.get_fontsize() >= 7
+
+
+@pytest.mark.parametrize("figure", ["perception_distortion", "pd_curve"])
+def test_point_labels_do_not_cover_one_another(tmp_path, drawn, figure):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    frame = _curve_frame(mechanisms=("IM",), rates=(0.3, 0.6, 0.9))
+    # RBM [5] and LM-RBM a hair apart: their labels would be drawn on top of each other
+    rbm = frame[frame["method"] == "rbm"]
+    frame = pd.concat([frame[frame["method"] != "lmrbm"],
+                       rbm.assign(method="lmrbm", value=rbm["value"] * 1.002)])
+    plot = getattr(_plots, f"plot_{figure}")
+    plot(frame, tmp_path / f"{figure}.png")
+    fig = drawn[f"{figure}.png"]
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    for ax in fig.axes:
+        labels = [text for text in ax.texts if text.get_visible() and text.get_text()]
+        if not labels:
+            continue
+        boxes = [text.get_window_extent(renderer) for text in labels]
+        for i, box in enumerate(boxes):
+            for j in range(i):
+                assert not box.overlaps(boxes[j]), (ax.get_title(), labels[i].get_text(),
+                                                    labels[j].get_text())
+        frame_box = ax.get_window_extent(renderer)
+        for text, box in zip(labels, boxes):
+            assert frame_box.x0 <= box.x0 and box.x1 <= frame_box.x1, text.get_text()
+            assert frame_box.y0 <= box.y0 and box.y1 <= frame_box.y1, text.get_text()
+        shown = {text.get_text() for text in labels}
+        wanted = {"0.3", "0.6", "0.9"} if figure == "perception_distortion" else {"0", "1"}
+        assert wanted <= shown  # merged labels still name every rate (level)
+    [title] = [text for text in fig.texts if text.get_text().startswith("Perception")]
+    title = title.get_window_extent(renderer)  # one panel wide, and not cut off
+    assert fig.bbox.x0 <= title.x0 and title.x1 <= fig.bbox.x1
+
+
+def test_examples_redrawn_into_another_folder_keep_the_undertrained_note(tmp_path, drawn):
+    from skrbm_impute.experiment import redraw_results
+
+    _budget_frame(50, cells=(("IM", 0.9),)).to_csv(tmp_path / "results.csv", index=False)
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    clean = np.random.default_rng(0).random((3, 16))
+    np.savez(examples / "clean.npz", clean=clean, image_shape=np.array([4, 4]))
+    np.savez(examples / "misgan__IM__0.9.npz", imputed=clean,
+             missing=np.zeros_like(clean, dtype=bool))
+    figures = redraw_results(tmp_path, tmp_path / "elsewhere", echo=None)
+    assert figures["examples"] == tmp_path / "elsewhere" / "examples.png"
+    assert "undertrained: 50 of ≈ 390,000 batches" in _texts(drawn["examples.png"])

@@ -25,6 +25,18 @@ _MARKERS = "osD^v<>Pp*hX"
 #: Colour of the undertrained notes.
 _WARNING = "#b2182b"
 
+#: ``gid`` of the labels next to points (rates, perception levels, the RMSE of a point
+#: beyond the axis), which :func:`_place_point_labels` moves apart.
+_POINT_LABEL = "point-label"
+
+#: Where a point label may stand, tried in turn: (offset in points, alignment).
+_LABEL_SPOTS = (((4, 3), "left", "bottom"), ((4, -3), "left", "top"),
+                ((-4, 3), "right", "bottom"), ((-4, -3), "right", "top"),
+                ((0, 6), "center", "bottom"), ((0, -6), "center", "top"),
+                ((-4, 10), "right", "bottom"), ((-4, -10), "right", "top"),
+                ((4, 10), "left", "bottom"), ((4, -10), "left", "top"),
+                ((-7, 0), "right", "center"), ((7, 0), "left", "center"))
+
 
 def _pyplot():
     matplotlib = import_optional("matplotlib", "The benchmark's figures")
@@ -105,9 +117,85 @@ def _clamp_outliers(ax, points, keep, color_of, keep_x=()):
         ax.plot([right], [y], marker=">", color=color_of(method), markersize=7,
                 markerfacecolor="white", linestyle="none", clip_on=False)
         ax.annotate(f"{x:.2f}", (right, y), textcoords="offset points", xytext=(-4, 5),
-                    ha="right", fontsize=7, color=color_of(method))
+                    ha="right", fontsize=7, color=color_of(method), gid=_POINT_LABEL)
     ax.set_xlim(low - pad, right)
     return drawn, len(drawn) < len(points)
+
+
+def _marker_boxes(ax, renderer):
+    """The pixel boxes of the markers drawn in ``ax`` (obstacles for point labels)."""
+    from matplotlib.transforms import Bbox
+
+    boxes = []
+    for line in ax.lines:
+        if not line.get_visible() or line.get_marker() in (None, "", " ", "None", "none"):
+            continue
+        half = line.get_markersize() / 2 * renderer.points_to_pixels(1.0)
+        points = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        boxes += [Bbox([[x - half, y - half], [x + half, y + half]])
+                  for x, y in points if np.isfinite(x) and np.isfinite(y)]
+    return boxes
+
+
+def _place_point_labels(fig, merge_within=12.0):
+    """Keep each panel's point labels from covering one another or the markers (with
+    the figure laid out as it will be saved).
+
+    A label that repeats the text of an earlier one whose point is within
+    ``merge_within`` pixels is hidden, the earlier label serving both (two methods'
+    "0.3" at one place).  The others, in creation order, take the first spot -- their
+    own, then those of :data:`_LABEL_SPOTS` -- that is, in this order of preference:
+    inside the panel and clear of earlier labels, other texts and markers; inside the
+    panel and clear of labels and texts; in the figure, outside every other panel and
+    clear of labels, texts and markers; failing all, their own."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+
+    def within(box, frame):
+        return (frame.x0 <= box.x0 and box.x1 <= frame.x1
+                and frame.y0 <= box.y0 and box.y1 <= frame.y1)
+
+    def put(label, spot):
+        offset, ha, va = spot
+        label.set_position(offset)
+        label.set_horizontalalignment(ha)
+        label.set_verticalalignment(va)
+        return label.get_window_extent(renderer)
+
+    def clear(box, obstacles):
+        return not any(box.overlaps(other) for other in obstacles)
+
+    panels = [ax.get_window_extent(renderer) for ax in fig.axes]
+    for index, ax in enumerate(fig.axes):
+        labels = [text for text in ax.texts if text.get_gid() == _POINT_LABEL]
+        if not labels:
+            continue
+        frame = panels[index]
+        others = panels[:index] + panels[index + 1:]
+        markers = _marker_boxes(ax, renderer)
+        taken = [text.get_window_extent(renderer) for text in ax.texts
+                 if text.get_gid() != _POINT_LABEL and text.get_visible()]
+        tiers = (
+            lambda box: within(box, frame) and clear(box, taken) and clear(box, markers),
+            lambda box: within(box, frame) and clear(box, taken),
+            lambda box: (within(box, fig.bbox) and clear(box, others) and clear(box, taken)
+                         and clear(box, markers)),
+        )
+        kept = []  # (label, its point in pixels)
+        for label in labels:
+            point = ax.transData.transform(label.xy)
+            if any(other.get_text() == label.get_text()
+                   and np.hypot(*(point - other_point)) <= merge_within
+                   for other, other_point in kept):
+                label.set_visible(False)
+                continue
+            own = (tuple(label.get_position()), label.get_horizontalalignment(),
+                   label.get_verticalalignment())
+            spots = (own,) + _LABEL_SPOTS
+            choice = next((spot for fits in tiers for spot in spots if fits(put(label, spot))),
+                          own)
+            taken.append(put(label, choice))
+            kept.append((label, point))
 
 
 def plot_curves(frame, path, *, methods=None, params=None):
@@ -172,7 +260,7 @@ def plot_curves(frame, path, *, methods=None, params=None):
 
 
 def plot_perception_distortion(frame, path, *, methods=None, params=None):
-    """FID against RMSE, one panel per mechanism; lower-left is better.
+    """FID against RMSE, one panel per mechanism; lower-left is better (the title says so).
 
     Each method is a marker, its points joined in rate order and labelled by rate;
     error bars are standard errors.  Undertrained cells are hollow markers, and the
@@ -225,7 +313,7 @@ def plot_perception_distortion(frame, path, *, methods=None, params=None):
                 ax.plot([xi], [yi], color=color, marker=marker, markersize=6,
                         markerfacecolor=color if full else "white", linestyle="none")
                 ax.annotate(f"{rate:g}", (xi, yi), textcoords="offset points", xytext=(4, 3),
-                            fontsize=7, color=color)
+                            fontsize=7, color=color, gid=_POINT_LABEL)
             ax.plot([], [], color=color, marker=marker, markersize=6,
                     markerfacecolor=color if all(filled) else "white",
                     linestyle="--" if method in undertrained else "-",
@@ -235,11 +323,14 @@ def plot_perception_distortion(frame, path, *, methods=None, params=None):
         if col == 0:
             ax.set_ylabel("FID (perception)")
         ax.set_title(MECHANISM_LABELS.get(mechanism, mechanism))
-        ax.annotate("better", xy=(0.04, 0.04), xytext=(0.2, 0.2), xycoords="axes fraction",
-                    arrowprops={"arrowstyle": "->", "color": "0.4"}, color="0.4", fontsize=8)
         ax.grid(alpha=0.3)
-    fig.suptitle("Perception–distortion plane (points labelled by missing rate)", fontsize=11)
+    # "Lower-left is better" is said in the title: an arrow in the corner would cross the
+    # best methods' points and labels.
+    fig.suptitle("Perception–distortion plane: lower-left is better (points labelled by "
+                 "missing rate)", fontsize=11, wrap=True)
     _figure_legend(fig, axes, ncol=3, bottom=0.16)
+    fig.set_dpi(120)  # the saved resolution: labels are placed in its pixels
+    _place_point_labels(fig)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
@@ -303,7 +394,8 @@ def plot_pd_curve(frame, path, *, methods=None, params=None):
                     for level, x, y in zip(curve["level"], curve["rmse"], curve["fid"]):
                         if level in (curve["level"].min(), curve["level"].max()):
                             ax.annotate(f"{level:g}", (x, y), textcoords="offset points",
-                                        xytext=(4, 3), fontsize=7, color=color)
+                                        xytext=(4, 3), fontsize=7, color=color,
+                                        gid=_POINT_LABEL)
                     fids += list(curve["fid"])
                     curve_x += list(curve["rmse"])
                 if (method, mechanism, rate) in points.index:
@@ -338,11 +430,13 @@ def plot_pd_curve(frame, path, *, methods=None, params=None):
         for ax in axes[row]:
             _fid_scale(ax, np.asarray(fids, dtype=float))
     fig.suptitle("Perception knob: each RBM imputing from perception 0 (mean field) "
-                 "to 1 (a posterior sample)", fontsize=11)
+                 "to 1 (a posterior sample)", fontsize=11, wrap=True)
     if clamped:
         axes[0, 0].plot([], [], marker=">", color="0.3", markerfacecolor="white",
                         linestyle="none", label="undertrained, beyond the axis (its RMSE)")
     _figure_legend(fig, axes, ncol=3, bottom=0.08)
+    fig.set_dpi(120)  # the saved resolution: labels are placed in its pixels
+    _place_point_labels(fig)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return Path(path)
@@ -427,11 +521,12 @@ def plot_examples(examples_dir, path, *, rate=None, methods=None, params=None, f
                     missing = archive["missing"].reshape(-1, *image_shape)
                 ax.imshow(_mosaic(imputed, image_shape), cmap="gray", vmin=0, vmax=1)
                 if (name, mechanism, chosen) in budgets:
-                    ax.text(0.5, 0.5, undertrained_text(budgets[(name, mechanism, chosen)],
-                                                        short=True),
-                            transform=ax.transAxes, ha="center", va="center", fontsize=8,
-                            color=_WARNING, bbox={"facecolor": "white", "alpha": 0.85,
-                                                  "edgecolor": _WARNING, "pad": 2})
+                    # A heading in the gap above the row: it hides none of the images.
+                    ax.set_title(undertrained_text(budgets[(name, mechanism, chosen)],
+                                                   short=True),
+                                 loc="left", fontsize=8, color=_WARNING, pad=2)
+                    for spine in ax.spines.values():
+                        spine.set_edgecolor(_WARNING)
             if col == 0:
                 label = (name if name in ("clean", "masked")
                          else method_label(name, (params or {}).get(name)))

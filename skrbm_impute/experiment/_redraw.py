@@ -48,5 +48,5 @@ def redraw_results(results, out_dir=None, echo=print):
     if out != folder and (folder / "examples").is_dir():
         figures["examples"] = plot_examples(
             folder / "examples", out / "examples.png", methods=config.get("methods"),
-            params=config.get("params"))
+            params=config.get("params"), frame=frame)
     return figures
