@@ -10,12 +10,11 @@ once, at this machine's measured copy bandwidth).
 """
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import scipy.ndimage as ndimage
 
+from _common import median_seconds, timed
 from skrbm_impute._numerics.diffusion import diffusion_inpaint, diffusion_kernel
 from skrbm_impute.masks import independent_mask
 
@@ -31,12 +30,8 @@ def baseline(images, missing, n_iter):
 def copy_bandwidth(nbytes):
     src = np.ones(nbytes // 4, np.float32)
     dst = np.empty_like(src)
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        np.copyto(dst, src)
-        times.append(time.perf_counter() - start)
-    return 2 * src.nbytes / statistics.median(times)  # read + write
+    seconds, _ = median_seconds(lambda: np.copyto(dst, src), 5)
+    return 2 * src.nbytes / seconds  # read + write
 
 
 def main(argv=None):
@@ -52,21 +47,16 @@ def main(argv=None):
     missing = independent_mask(args.n_images, (28, 28), rate=0.6, random_state=0)
     missing = missing.reshape(images.shape)
 
-    ours = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        result = diffusion_inpaint(images, missing, n_iter=args.n_iter)
-        ours.append(time.perf_counter() - start)
-    ours = statistics.median(ours)
+    ours, result = median_seconds(
+        lambda: diffusion_inpaint(images, missing, n_iter=args.n_iter), args.repeats)
     bound = args.n_iter * 2 * images.nbytes / copy_bandwidth(images.nbytes)
     print(f"images: {args.n_images} x 28x28, 60% missing, {args.n_iter} iterations")
     print(f"skrbm_impute diffusion_inpaint: {ours:.3f} s (median of {args.repeats})")
     print(f"memory-traffic bound (read+write the stack per iteration): {bound:.3f} s "
           f"-> ours / bound = {ours / bound:.1f}")
     if not args.skip_baseline:
-        start = time.perf_counter()
-        reference = baseline(images.astype(np.float64), missing, args.n_iter)
-        base = time.perf_counter() - start
+        reference, base = timed(
+            lambda: baseline(images.astype(np.float64), missing, args.n_iter))
         print(f"baseline scipy.ndimage.convolve per iteration: {base:.3f} s")
         print(f"speed-up over the baseline: {base / ours:.1f}x (target >= 10x)")
         print(f"max |ours - baseline|: {np.abs(result - reference).max():.2e}")

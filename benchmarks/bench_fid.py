@@ -13,22 +13,13 @@ tensors come on top), which stays at about one batch, not a copy of the images.
 
 import argparse
 import tracemalloc
-import time
 
 import numpy as np
 import torch
 
+from _common import median_seconds, timed
 from skrbm_impute.datasets import load_mnist
 from skrbm_impute.metrics import feature_statistics, fid
-
-
-def median_seconds(function, repeats):
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        value = function()
-        times.append(time.perf_counter() - started)
-    return float(np.median(times)), value
 
 
 def main():
@@ -59,9 +50,7 @@ def main():
     many = np.concatenate([np.clip(X + 0.05 * rng.normal(size=X.shape), 0, 1).astype(np.float32)
                            for _ in range(6)])
     tracemalloc.start()
-    started = time.perf_counter()
-    feature_statistics(many, **options)
-    seconds = time.perf_counter() - started
+    _, seconds = timed(lambda: feature_statistics(many, **options))
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     print(f"feature_statistics of {len(many)} images ({many.nbytes / 2**20:.0f} MiB float32): "

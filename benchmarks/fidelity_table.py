@@ -21,9 +21,9 @@ import argparse
 import time
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
-from skrbm_impute import DiffusionInpaintImputer, MeanImputer, apply_mask, make_mask
+from _common import masked_halves, table_rule, untrained_scores
+from skrbm_impute import DiffusionInpaintImputer
 from skrbm_impute.datasets import load_mnist
 from skrbm_impute.experiment._paper import paper_value
 from skrbm_impute.metrics import rmse
@@ -43,20 +43,12 @@ def paper_diffusion_ratio(mechanism, rate):
 
 
 def measure(X, y, mechanism, rate, seed, accuracy, nearest):
-    train, test = X[:5000], X[5000:]
-    train_mask = make_mask(mechanism, 5000, (28, 28), rate, random_state=seed)
-    test_mask = make_mask(mechanism, 5000, (28, 28), rate, random_state=seed + 1000)
-    X_train, X_test = apply_mask(train, train_mask), apply_mask(test, test_mask)
-    mean = MeanImputer().fit(X_train)
-    mean_test = mean.transform(X_test)
-    diffused = DiffusionInpaintImputer().fit(X_test).transform(X_test)
-    out = {"mean": rmse(test, mean_test, test_mask), "diffusion": rmse(test, diffused, test_mask)}
+    halves = masked_halves(X, mechanism, rate, seed, seed + 1000)
+    out = untrained_scores(X, y, halves, accuracy=accuracy, max_iter=500)
     if nearest:  # the former default border, for comparison
+        test, _, X_test, test_mask = halves
         diffused = DiffusionInpaintImputer(mode="nearest").fit(X_test).transform(X_test)
         out["nearest"] = rmse(test, diffused, test_mask)
-    if accuracy:
-        clf = LogisticRegression(max_iter=500).fit(mean.transform(X_train), y[:5000])
-        out["accuracy"] = 100 * clf.score(mean_test, y[5000:])
     return out
 
 
@@ -102,7 +94,7 @@ def main():
     if args.accuracy:
         header += " Mean acc. % | paper |"
     print(header)
-    print("|" + " --- |" * (header.count("|") - 1))
+    print(table_rule(header))
     for mechanism in MECHANISMS:
         for rate in RATES:
             row = (f"| {LABELS[mechanism]} {rate} | {show(values('mean_ratio', mechanism, rate), 3)}"

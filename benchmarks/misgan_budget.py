@@ -28,13 +28,12 @@ torch thread; on a shared machine wall time says little).
 """
 
 import argparse
-import csv
-import os
 import time
 
 import numpy as np
 import torch
 
+from _common import add_summary_options, append_row, emit_table
 from skrbm_impute import MeanImputer, MisGANImputer
 from skrbm_impute.datasets import load_mnist
 from skrbm_impute.masks import apply_mask, make_mask
@@ -74,15 +73,6 @@ def cost(args):
               f"{n_batches - 1} batches after the first)", flush=True)
 
 
-def append(path, row):
-    new = not os.path.exists(path)
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-
-
 def run(args):
     X, _ = load_mnist(subset="test", data_home=args.data_home)
     X_train, X_test = X[:8000], X[8000:]
@@ -96,7 +86,7 @@ def run(args):
     row = dict(base, model="mean", batches=0, rmse=mean_rmse, ratio=1.0,
                fid=fid(reference, mean_imputed), train_cpu_s=0.0)
     print(row, flush=True)
-    append(args.csv, row)
+    append_row(args.csv, row)
 
     params = dict(architecture="fc", random_state=0)
     # A fitted estimator with the same seed scores every checkpoint through the public
@@ -111,7 +101,7 @@ def run(args):
                    ratio=error / mean_rmse, fid=fid(reference, imputed),
                    train_cpu_s=round(train_cpu, 1))
         print(row, flush=True)
-        append(args.csv, row)
+        append_row(args.csv, row)
         if estimator.n_iter_ == args.verify:
             separate = MisGANImputer(max_iter=args.verify, **params).fit(train)
             same = np.array_equal(separate.transform(test), imputed)
@@ -140,11 +130,7 @@ def summarize(paths, markdown):
         epochs = f"{r.batches / (r.n_train // r.batch_size):.0f}" if r.batches else ""
         rows.append(f"| {r.rate} | {r.model} | {r.batches} | {epochs} | {r.rmse:.4f} | "
                     f"{r.ratio:.3f} | {r.fid:.1f} | {r.train_cpu_s:.0f} |")
-    text = "\n".join(rows)
-    print(text)
-    if markdown:
-        with open(markdown, "w") as f:
-            f.write(text + "\n")
+    emit_table(rows, markdown)
 
 
 def main():
@@ -158,8 +144,7 @@ def main():
     parser.add_argument("--csv", default="benchmarks/results/misgan_budget/misgan_budget.csv")
     parser.add_argument("--cost", action="store_true",
                         help="only time the batches of both architectures")
-    parser.add_argument("--summarize", metavar="CSV", nargs="+")
-    parser.add_argument("--markdown", default=None, help="with --summarize: also write here")
+    add_summary_options(parser)
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize, args.markdown)

@@ -13,12 +13,9 @@ two untrained imputers are used, so the choice is not tuned for any trained meth
 
 import argparse
 
-from sklearn.linear_model import LogisticRegression
-
-from skrbm_impute import DiffusionInpaintImputer, MeanImputer, apply_mask, make_mask
+from _common import masked_halves, table_rule, untrained_scores
 from skrbm_impute.datasets import load_mnist
 from skrbm_impute.experiment._paper import paper_value
-from skrbm_impute.metrics import rmse
 
 RATES = (0.3, 0.6, 0.9)
 # The paper's P.M. figures (Table 1): Mean RMSE relative to I.M., diffusion/Mean, accuracy.
@@ -31,20 +28,11 @@ PAPER_IM_ACCURACY = {r: paper_value("IM", r, "accuracy", "mean") for r in RATES}
 
 
 def scores(X, y, mechanism, rate, seed, accuracy, **geometry):
-    train, test = X[:5000], X[5000:]
-    train_mask = make_mask(mechanism, 5000, (28, 28), rate, random_state=seed, **geometry)
-    test_mask = make_mask(mechanism, 5000, (28, 28), rate, random_state=seed + 1, **geometry)
-    X_train, X_test = apply_mask(train, train_mask), apply_mask(test, test_mask)
-    mean = MeanImputer().fit(X_train)
-    mean_test = mean.transform(X_test)
-    diffused = DiffusionInpaintImputer().fit(X_test).transform(X_test)
-    out = {"mean": rmse(test, mean_test, test_mask),
-           "diffusion": rmse(test, diffused, test_mask),
-           # fraction of the digit's ink (sum of pixel values) that is hidden
-           "ink": float((test * test_mask).sum() / test.sum())}
-    if accuracy:
-        clf = LogisticRegression(max_iter=300).fit(mean.transform(X_train), y[:5000])
-        out["accuracy"] = 100 * clf.score(mean_test, y[5000:])
+    halves = masked_halves(X, mechanism, rate, seed, seed + 1, **geometry)
+    out = untrained_scores(X, y, halves, accuracy=accuracy, max_iter=300)
+    test, _, _, test_mask = halves
+    # fraction of the digit's ink (sum of pixel values) that is hidden
+    out["ink"] = float((test * test_mask).sum() / test.sum())
     return out
 
 
@@ -71,7 +59,7 @@ def main():
     if args.accuracy:
         header += " acc |"
     print(header)
-    print("|" + " --- |" * (header.count("|") - 1))
+    print(table_rule(header))
     if args.accuracy:
         print("| I.M. (calibration) | " + ", ".join(f"{r}" for r in RATES) + " | | | | | "
               + ", ".join(f"{reference[r]['accuracy']:.1f} / {PAPER_IM_ACCURACY[r]}"

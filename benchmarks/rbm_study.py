@@ -24,15 +24,14 @@ without lines 8-9"); ``--params`` (JSON) sets the estimator parameters of all of
 """
 
 import argparse
-import csv
 import json
-import os
 import time
 import warnings
 
 import numpy as np
 import torch
 
+from _common import add_summary_options, append_row, emit_table
 from skrbm_impute import DiffusionInpaintImputer, LMRBMImputer, MaskedRBMImputer, MeanImputer
 from skrbm_impute.datasets import load_mnist
 from skrbm_impute.masks import apply_mask, make_mask
@@ -43,15 +42,6 @@ MODELS = {
     "rbm5": (MaskedRBMImputer, {}),
     "lm-no89": (LMRBMImputer, {"gradient_correction": False}),
 }
-
-
-def append(path, row):
-    new = not os.path.exists(path)
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
 
 
 def score(X_test, imputed, test_mask, reference, with_fid):
@@ -100,7 +90,7 @@ def score_cell(args, base, params, baselines, fitted, X_test, test, test_mask, r
               for name, imputer in baselines.items()}
     mean_rmse = scores["mean"][0]
     for name, (error, distance) in scores.items():
-        append(args.csv, dict(base, model=name, mode="", params="", rmse=error,
+        append_row(args.csv, dict(base, model=name, mode="", params="", rmse=error,
                               ratio=error / mean_rmse, fid=distance, cpu_s=0.0,
                               learning_rate_=""))
     for model, (estimator, cpu) in fitted.items():
@@ -113,7 +103,7 @@ def score_cell(args, base, params, baselines, fitted, X_test, test, test_mask, r
                        cpu_s=round(cpu, 1),
                        learning_rate_=estimator.learning_rate_)
             print(row, flush=True)
-            append(args.csv, row)
+            append_row(args.csv, row)
 
 
 def summarize(paths, markdown):
@@ -135,11 +125,7 @@ def summarize(paths, markdown):
         fid_text = "" if np.isnan(r.fid) else f"{r.fid:.1f}{fse}"
         rows.append(f"| {r.mechanism} | {r.rate} | {r.label} | {r.model} | {r.mode} | "
                     f"{r.ratio:.3f}{se} | {fid_text} | {r.draws} | {r.cpu_s:.0f} |")
-    text = "\n".join(rows)
-    print(text)
-    if markdown:
-        with open(markdown, "w") as f:
-            f.write(text + "\n")
+    emit_table(rows, markdown)
 
 
 def main():
@@ -159,8 +145,7 @@ def main():
     parser.add_argument("--fid", action="store_true")
     parser.add_argument("--diffusion", action="store_true")
     parser.add_argument("--csv", default="benchmarks/results/rbm_study.csv")
-    parser.add_argument("--summarize", metavar="CSV", nargs="+")
-    parser.add_argument("--markdown", default=None, help="with --summarize: also write here")
+    add_summary_options(parser)
     args = parser.parse_args()
     if args.summarize:
         summarize(args.summarize, args.markdown)
