@@ -118,8 +118,10 @@ def epoch_cost(args):
     for hidden in args.hidden:
         bench_rbm_epoch.N_HIDDEN = hidden
         # A small rate: no epoch trips the divergence guard (which would refit).
-        models = [LMRBMImputer(n_components=hidden, n_epochs=n, learning_rate=1e-4,
-                               momentum=0.9, n_threads=1, random_state=0) for n in (1, 3)]
+        models = [LMRBMImputer(**dict(dict(n_components=hidden, n_epochs=n, learning_rate=1e-4,
+                                           momentum=0.9, n_threads=1, random_state=0),
+                                      **json.loads(args.params)))
+                  for n in (1, 3)]
         models[0].fit(X_missing[:256])  # warm-up (allocator)
         products = bench_rbm_epoch.minimal_products(len(X), torch.device("cpu"),
                                                     torch.float32)
@@ -135,7 +137,7 @@ def epoch_cost(args):
         fit1, fit3, products_s = (statistics.median(times[k])
                                   for k in ("fit1", "fit3", "products"))
         epoch = (fit3 - fit1) / 2  # one more epoch, without the fit's set-up
-        row = dict(label=args.label, hidden=hidden, n_images=len(X),
+        row = dict(label=args.label, params=args.params, hidden=hidden, n_images=len(X),
                    fit_1_epoch_cpu_s=round(fit1, 3), epoch_cpu_s=round(epoch, 3),
                    products_cpu_s=round(products_s, 3), ratio=round(epoch / products_s, 2),
                    ratio_with_setup=round(fit1 / products_s, 2),
@@ -184,6 +186,7 @@ def main():
     e.add_argument("--hidden", type=int, nargs="+", default=[512, 4096])
     e.add_argument("--repeats", type=int, default=3)
     e.add_argument("--label", default="current")
+    e.add_argument("--params", default="{}", help="extra estimator parameters (JSON)")
     e.add_argument("--csv", default="benchmarks/results/rbm_time_to_quality/epoch_cost.csv")
     s = sub.add_parser("summarize")
     s.add_argument("path")
