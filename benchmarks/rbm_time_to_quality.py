@@ -19,6 +19,12 @@ set-up included, is printed too) against the CPU time of its minimal matrix prod
 on the 5,000 offline MNIST digits, I.M. 0.5 masks, medians over ``--repeats``
 alternated runs.
 
+``validate`` (where the settings were chosen; no test digit involved): the first 6,000
+of the 10,000 MNIST test digits train, digits 6,000-8,000 are imputed (I.M. at
+``--rate``, training mask seed 1, validation mask seed 2, one fit, ``random_state=0``);
+each ``--configs`` entry is a JSON object of estimator parameters on top of the
+defaults of the package on the path; one JSON line per fit (CPU time, RMSE/Mean).
+
 ``summarize``: markdown tables of the CSVs (medians of CPU time, means of ratio and FID).
 
     export SKRBM_IMPUTE_DATA=/work/shared/data/mnist OMP_NUM_THREADS=1
@@ -26,6 +32,8 @@ alternated runs.
         --csv benchmarks/results/rbm_time_to_quality/quality.csv
     PYTHONPATH=$PWD python benchmarks/rbm_time_to_quality.py epoch-cost --hidden 512 4096 \\
         --csv benchmarks/results/rbm_time_to_quality/epoch_cost.csv
+    PYTHONPATH=$PWD python benchmarks/rbm_time_to_quality.py validate --rate 0.9 \\
+        --configs '{"learning_rate": 2e-3}' '{"learning_rate": 4e-3}'
     PYTHONPATH=$PWD python benchmarks/rbm_time_to_quality.py summarize \\
         benchmarks/results/rbm_time_to_quality/quality.csv
 """
@@ -48,9 +56,10 @@ from skrbm_impute.masks import apply_mask, independent_mask, make_mask
 from skrbm_impute.metrics import feature_statistics, fid, rmse
 
 MODELS = {"lm": LMRBMImputer, "rbm5": MaskedRBMImputer}
-#: The defaults before this study, passed explicitly.  (The first momentum epochs at
-#: 0.5 are the estimators' fixed warm start and not a parameter.)
-BEFORE = {"n_components": 512, "n_epochs": 100, "batch_size": 128, "learning_rate": 1e-3,
+#: The defaults before the probabilities' statistics (commit 0f828a3), passed explicitly;
+#: run them with that commit's package on the path (it has no ``cd_statistics``: its
+#: step is Algorithm 1's sampled one).
+BEFORE = {"n_components": 512, "n_epochs": 40, "batch_size": 128, "learning_rate": 1e-3,
           "momentum": 0.9, "learning_rate_schedule": "linear", "warmup_epochs": 0,
           "rank": None, "matmul_dtype": "float32", "imputation": "mean-field"}
 SETTINGS = {"before": BEFORE, "after": {}}
@@ -146,6 +155,34 @@ def epoch_cost(args):
         append(args.csv, row)
 
 
+def validate(args):
+    X, _ = load_mnist(subset="test")
+    X_train, X_val = X[:6000], X[6000:8000]
+    train = apply_mask(X_train, make_mask("IM", len(X_train), (28, 28), args.rate,
+                                          random_state=1))
+    mask = make_mask("IM", len(X_val), (28, 28), args.rate, random_state=2)
+    val = apply_mask(X_val, mask)
+    mean_rmse = rmse(X_val, MeanImputer().fit(train).transform(val), mask)
+    for config in args.configs:
+        params = json.loads(config)
+        for model in args.models:
+            estimator = MODELS[model](random_state=0, n_threads=1, **params)
+            start = time.process_time()
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                estimator.fit(train)
+            cpu = time.process_time() - start
+            ratio = rmse(X_val, estimator.transform(val), mask) / mean_rmse
+            row = dict(model=model, rate=args.rate, **estimator.get_params(),
+                       epochs_run=estimator.n_iter_, fit_cpu_s=round(cpu, 2),
+                       rmse_over_mean=round(ratio, 4), backed_off=bool(caught),
+                       load=round(os.getloadavg()[0], 1))
+            print(json.dumps(row), flush=True)
+            if args.jsonl:
+                with open(args.jsonl, "a") as f:
+                    f.write(json.dumps(row) + "\n")
+
+
 def summarize(args):
     import pandas as pd
 
@@ -188,11 +225,17 @@ def main():
     e.add_argument("--label", default="current")
     e.add_argument("--params", default="{}", help="extra estimator parameters (JSON)")
     e.add_argument("--csv", default="benchmarks/results/rbm_time_to_quality/epoch_cost.csv")
+    v = sub.add_parser("validate")
+    v.add_argument("--models", nargs="+", default=["lm"], choices=list(MODELS))
+    v.add_argument("--rate", type=float, default=0.6)
+    v.add_argument("--configs", nargs="+", default=["{}"])
+    v.add_argument("--jsonl", default="")
     s = sub.add_parser("summarize")
     s.add_argument("path")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    {"quality": quality, "epoch-cost": epoch_cost, "summarize": summarize}[args.command](args)
+    {"quality": quality, "epoch-cost": epoch_cost, "validate": validate,
+     "summarize": summarize}[args.command](args)
 
 
 if __name__ == "__main__":
