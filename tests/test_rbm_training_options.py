@@ -181,10 +181,12 @@ def test_adam_steps_match_numpy(decay):
     np.testing.assert_allclose(moved[moved > 0], 0.01, rtol=1e-4)
 
 
-@pytest.mark.parametrize("cls", [LMRBMImputer, MaskedRBMImputer])
-@pytest.mark.parametrize("options", [dict(cd_statistics="probabilities", learning_rate=3e-3),
-                                     dict(solver="adam", learning_rate=0.01),
-                                     dict(solver="adam", learning_rate=0.01, rank=4)])
+@pytest.mark.parametrize("cls, options", [
+    (LMRBMImputer, dict(cd_statistics="probabilities", learning_rate=3e-3)),
+    (MaskedRBMImputer, dict(cd_statistics="probabilities", learning_rate=3e-3)),
+    (LMRBMImputer, dict(solver="adam", learning_rate=0.01)),
+    (MaskedRBMImputer, dict(solver="adam", learning_rate=0.03, rank=8)),
+])
 def test_training_options_learn(cls, options):
     from sklearn.datasets import load_digits
 
