@@ -79,9 +79,9 @@ def test_shipped_presets_load_and_cover_the_study():
         assert config["mechanisms"] == ["IM", "SO", "PM"]
     quick = load_preset("quick")
     assert quick["dataset"] == "mnist-sample" and quick["device"] == "cpu"
-    assert (quick["n_train"], quick["n_test"]) == (3000, 500)
-    # the RBMs train with the estimators' defaults
-    assert quick["params"]["rbm"] == quick["params"]["lmrbm"] == {}
+    assert (quick["n_train"], quick["n_test"]) == (4000, 500)
+    # the RBMs train with the estimators' defaults but the epochs (a budget in updates)
+    assert quick["params"]["rbm"] == quick["params"]["lmrbm"] == {"n_epochs": 32}
     # MisGAN's budgets on a CPU are counted in batches, whatever the training set's size
     for name in ("quick", "cpu"):
         misgan = load_preset(name)["params"]["misgan"]
@@ -97,6 +97,7 @@ def test_shipped_presets_load_and_cover_the_study():
         assert (params["batch_size"], params["learning_rate"]) == (128, 1e-4)
         # the paper's plain step, whatever the estimators' defaults
         assert (params["momentum"], params["learning_rate_schedule"]) == (0.0, "constant")
+        assert params["cd_statistics"] == "sampled"  # Algorithm 1's draws
     misgan = paper["params"]["misgan"]
     assert (misgan["architecture"], misgan["n_epochs"], misgan["batch_size"]) == ("conv", 500, 64)
 
