@@ -171,7 +171,7 @@ def test_make_imputer_passes_only_accepted_runner_settings():
 
 
 def test_both_readings_of_ref_5_are_methods():
-    settings = {"n_components": 8, "n_epochs": 2}
+    settings = {"n_components": 8, "n_epochs": 2, "learning_rate": 0.02}
     no_bm = make_imputer("rbm", settings)
     with_bm = make_imputer("rbm-bm", settings)
     lm = make_imputer("lmrbm", settings)
