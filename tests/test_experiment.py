@@ -79,9 +79,9 @@ def test_shipped_presets_load_and_cover_the_study():
         assert config["mechanisms"] == ["IM", "SO", "PM"]
     quick = load_preset("quick")
     assert quick["dataset"] == "mnist-sample" and quick["device"] == "cpu"
-    assert (quick["n_train"], quick["n_test"]) == (4000, 500)
-    # the RBMs train with the estimators' defaults but the epochs (a budget in updates)
-    assert quick["params"]["rbm"] == quick["params"]["lmrbm"] == {"n_epochs": 32}
+    assert (quick["n_train"], quick["n_test"]) == (3000, 500)
+    # the RBMs train with the estimators' defaults
+    assert quick["params"]["rbm"] == quick["params"]["lmrbm"] == {}
     # MisGAN's budgets on a CPU are counted in batches, whatever the training set's size
     for name in ("quick", "cpu"):
         misgan = load_preset(name)["params"]["misgan"]

@@ -184,7 +184,8 @@ def test_adam_steps_match_numpy(decay):
 @pytest.mark.parametrize("cls, options", [
     (LMRBMImputer, dict(cd_statistics="probabilities", learning_rate=3e-3)),
     (MaskedRBMImputer, dict(cd_statistics="probabilities", learning_rate=3e-3)),
-    (LMRBMImputer, dict(solver="adam", learning_rate=0.01)),
+    # Adam on the probabilities' statistics, and on Algorithm 1's draws (the default)
+    (LMRBMImputer, dict(solver="adam", learning_rate=0.01, cd_statistics="probabilities")),
     (MaskedRBMImputer, dict(solver="adam", learning_rate=0.03, rank=8)),
 ])
 def test_training_options_learn(cls, options):
