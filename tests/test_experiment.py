@@ -97,6 +97,7 @@ def test_shipped_presets_load_and_cover_the_study():
         assert (params["batch_size"], params["learning_rate"]) == (128, 1e-4)
         # the paper's plain step, whatever the estimators' defaults
         assert (params["momentum"], params["learning_rate_schedule"]) == (0.0, "constant")
+        assert params["cd_statistics"] == "sampled"  # Algorithm 1's draws
     misgan = paper["params"]["misgan"]
     assert (misgan["architecture"], misgan["n_epochs"], misgan["batch_size"]) == ("conv", 500, 64)
 
@@ -170,7 +171,7 @@ def test_make_imputer_passes_only_accepted_runner_settings():
 
 
 def test_both_readings_of_ref_5_are_methods():
-    settings = {"n_components": 8, "n_epochs": 2}
+    settings = {"n_components": 8, "n_epochs": 2, "learning_rate": 0.02}
     no_bm = make_imputer("rbm", settings)
     with_bm = make_imputer("rbm-bm", settings)
     lm = make_imputer("lmrbm", settings)

@@ -514,15 +514,16 @@ def test_training_that_always_diverges_raises(monkeypatch):
 
 
 def test_without_aids_the_fit_is_the_plain_algorithm_1_loop():
-    """momentum=0, weight_decay=0, constant rate: the fitted weights are bit for bit
-    those of a bare loop of Algorithm 1 steps (the aids leave the plain step alone)."""
+    """momentum=0, weight_decay=0, constant rate, sampled statistics: the fitted
+    weights are bit for bit those of a bare loop of Algorithm 1 steps (the aids leave
+    the plain step alone)."""
     from skrbm_impute.utils._validation import check_random_seed
 
     _, X_missing = masked_digits()
     X_missing = X_missing[:300]
     model = LMRBMImputer(n_components=12, n_epochs=3, batch_size=50, learning_rate=5e-3,
                          momentum=0.0, learning_rate_schedule="constant",
-                         random_state=4).fit(X_missing)
+                         cd_statistics="sampled", random_state=4).fit(X_missing)
     missing = np.isnan(X_missing)
     generator = torch.Generator().manual_seed(check_random_seed(4))
     means = observed_mean(X_missing, missing, fill_value=0.5)

@@ -21,6 +21,8 @@ LM only) and one for ΔW with lines 7 and 9 folded together,
 ``batch x n_visible`` or ``batch x n_hidden`` arrays.
 """
 
+import math
+
 import torch
 
 
@@ -153,6 +155,10 @@ def _bernoulli_into(out, probabilities, generator, uniform):
     return out.copy_(uniform < probabilities)
 
 
+#: What the updates of :func:`cd1_step` are made of: Algorithm 1's draws, or their
+#: conditional expectations.
+CD_STATISTICS = ("sampled", "probabilities")
+
 #: The imputation modes of :func:`impute`, from the low-distortion end to the sampled one.
 IMPUTATION_MODES = ("mean-field", "sample-hidden", "sample")
 
@@ -225,6 +231,8 @@ def cd1_step(
     train_visible_factor=True,
     factor_rates=None,
     matmul_dtype=None,
+    statistics="sampled",
+    adam=None,
     generator=None,
     uniforms=None,
 ):
@@ -284,13 +292,27 @@ def cd1_step(
         Dtype of the matrix products (e.g. ``torch.bfloat16``: about twice the
         float32 speed on CPUs with AVX512-BF16 and on GPUs); the parameters and
         everything elementwise stay in the tensors' dtype.  ``None``: the tensors'.
+    statistics : {"sampled", "probabilities"}, default="sampled"
+        ``"sampled"`` is Algorithm 1 as printed: ``h``, ``v'`` and ``h'`` are 0/1
+        draws and the updates use them.  ``"probabilities"`` (Hinton's practical
+        guide, section 3): ``h`` is still drawn to drive the reconstruction, but the
+        updates use the conditional expectations in its place, ``p_h = P(h=1|v_o)``,
+        ``v' = P(v=1|h)`` (not drawn) and ``h' = P(h=1|v'_o)``: the same expected
+        update with less sampling noise (Rao-Blackwellised), and one draw per step
+        instead of three.
+    adam : AdamMoments or None, default=None
+        Take Adam's step on ``Δθ`` (minus the weight decay) instead of the plain or
+        momentum step: ``momentum``, ``velocity`` and ``factor_rates`` are then
+        ignored, and ``learning_rate`` is about the largest change of a parameter
+        per update (Adam's step is invariant to the scale of ``Δθ``).
     generator : torch.Generator or None
         Source of the Bernoulli draws.
     uniforms : triple of tensors or None
         Testing hook: explicit uniforms ``(u_h, u_v, u_h')`` of shapes (batch,
         n_hidden), (batch, n_visible), (batch, n_hidden) used instead of the
         generator, ``h = [u_h < P(h=1|...)]`` etc., so that a reference
-        implementation can use the very same draws.
+        implementation can use the very same draws (``"probabilities"`` uses
+        ``u_h`` only).
 
     Returns
     -------
@@ -299,6 +321,9 @@ def cd1_step(
     """
     if gradient_correction and not marginal:
         raise ValueError("gradient_correction (lines 8-9) needs marginal=True.")
+    if statistics not in CD_STATISTICS:
+        raise ValueError(f"statistics must be one of {CD_STATISTICS}; got {statistics!r}.")
+    expected = statistics == "probabilities"
     u_h, u_v, u_h2 = uniforms if uniforms is not None else (None, None, None)
     dtype = v_obs.dtype
     compute = dtype if matmul_dtype is None else matmul_dtype
@@ -336,16 +361,27 @@ def cd1_step(
             return out.copy_(v)
         return torch.addcmul(v, missing, sigmoid_b, out=out)
 
-    # Line 3: h ~ P(h | v_o) under Ê_o.
-    _bernoulli_into(h, hidden_pre(hidden_input_of(v_obs, slice(None, batch))).sigmoid_(),
-                    generator, u_h)
-    # Line 4: v' ~ P(v | h) under E; only v'_o enters the updates.
-    h_b = times_b_t(h) if factored else h
+    # Line 3: h ~ P(h | v_o) under Ê_o (with "probabilities" h holds P(h | v_o), and
+    # the draw that drives the reconstruction is a separate tensor).
+    p_h = hidden_pre(hidden_input_of(v_obs, slice(None, batch)))
+    if expected:
+        h_drawn = _bernoulli(torch.sigmoid(p_h, out=h), generator, u_h)
+    else:
+        h_drawn = _bernoulli_into(h, p_h.sigmoid_(), generator, u_h)
+    # Line 4: v' ~ P(v | h) under E (or its probabilities); only v'_o enters the updates.
+    h_b = times_b_t(h_drawn) if factored else h_drawn
     p_v = _affine(h_b, w_visible.T, visible_bias).sigmoid_()
-    v_neg = _bernoulli(p_v, generator, u_v).mul_(observed)
-    # Line 5: h' ~ P(h | v'_o) under Ê_o.
-    _bernoulli_into(h2, hidden_pre(hidden_input_of(v_neg, slice(batch, None))).sigmoid_(),
-                    generator, u_h2)
+    if expected:
+        v_neg = p_v * observed
+        h_b = times_b_t(h) if factored else h  # the statistics' h (Bᵀ), lines 8 and 11
+    else:
+        v_neg = _bernoulli(p_v, generator, u_v).mul_(observed)
+    # Line 5: h' ~ P(h | v'_o) under Ê_o (or its probabilities).
+    p_h2 = hidden_pre(hidden_input_of(v_neg, slice(batch, None)))
+    if expected:
+        torch.sigmoid(p_h2, out=h2)
+    else:
+        _bernoulli_into(h2, p_h2.sigmoid_(), generator, u_h2)
     h2_b = times_b_t(h2) if factored else h2
 
     # Line 6, and line 8 with the old weights.
@@ -368,7 +404,10 @@ def cd1_step(
     # Each weight target becomes ``keep · target + η (its product)``, its decay running
     # inside the product (BLAS beta): the velocity's momentum, or the plain step's
     # weight-decay shrinking ``W - η · weight_decay · W``.
-    if velocity is None:
+    step_rate = learning_rate
+    if adam is not None:  # the products write Adam's gradients: keep 0, rate 1
+        targets, keep, step_rate, factor_rates = adam.gradients, [0.0] * len(decayed), 1.0, None
+    elif velocity is None:
         targets = params
         keep = [1.0 - learning_rate * weight_decay if decay else 1.0 for decay in decayed]
     else:
@@ -389,22 +428,89 @@ def cd1_step(
             stacked_hb = stacked_hb * factor_rates[0]
             stacked_xa = stacked_xa * factor_rates[1]
         if train_visible_factor:
-            _accumulate(targets[0], stacked_x.T, stacked_hb, learning_rate, compute,
+            _accumulate(targets[0], stacked_x.T, stacked_hb, step_rate, compute,
                         keep[0])
         elif keep[0] != 1.0:
             targets[0].mul_(keep[0])
-        _accumulate(targets[1], stacked_xa.T, stacked_h, learning_rate, compute, keep[1])
+        _accumulate(targets[1], stacked_xa.T, stacked_h, step_rate, compute, keep[1])
     else:
-        _accumulate(targets[0], stacked_x.T, stacked_h, learning_rate, compute, keep[0])
-    for target, delta in zip(targets[-2:], (delta_b, delta_c)):
-        if velocity is not None:
-            target.mul_(momentum)
-        target.add_(delta, alpha=learning_rate)
-    if velocity is not None:
+        _accumulate(targets[0], stacked_x.T, stacked_h, step_rate, compute, keep[0])
+    if adam is not None:
+        for param, gradient, decay in zip(params, adam.gradients, decayed):
+            if decay and weight_decay:
+                gradient.add_(param, alpha=-weight_decay)
+        adam.gradients[-2].copy_(delta_b)
+        adam.gradients[-1].copy_(delta_c)
+        adam.step(params, learning_rate)
+    else:
+        for target, delta in zip(targets[-2:], (delta_b, delta_c)):
+            if velocity is not None:
+                target.mul_(momentum)
+            target.add_(delta, alpha=learning_rate)
+    if velocity is not None and adam is None:
         for param, u in zip(params, velocity):
             param.add_(u)
     residual = torch.addcmul(v_obs, p_v, observed, value=-1.0).view(-1)
     return torch.dot(residual, residual)
+
+
+class AdamMoments:
+    """Adam's running moments (Kingma & Ba, ICLR 2015) for :func:`cd1_step`'s ascent.
+
+    Each parameter moves by ``η m̂ / (sqrt(v̂) + ε)``, ``m`` and ``v`` the running
+    means of ``Δθ`` and ``Δθ²`` (decays ``beta_1``, ``beta_2``), ``m̂`` and ``v̂`` their
+    bias-corrected values: a step of about η per parameter whatever the scale of its
+    CD-1 update (``Δθ`` is summed over the batch, so ``ε`` is negligible).
+
+    Parameters
+    ----------
+    params : list of tensors
+        The trained tensors, ``[*weights, b, c]``; the moments are shaped like them.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's decays and its denominator's floor.
+
+    Attributes
+    ----------
+    first, second : list of tensors
+        The running means of ``Δθ`` and of its square.
+    gradients : list of tensors
+        The buffers :func:`cd1_step` writes each update's ``Δθ`` into.
+    n_steps : int
+        Updates taken.
+    """
+
+    def __init__(self, params, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.first = [torch.zeros_like(p) for p in params]
+        self.second = [torch.zeros_like(p) for p in params]
+        self.gradients = [torch.zeros_like(p) for p in params]
+        self.n_steps = 0
+
+    def reset(self):
+        """Forget the moments (training starts again)."""
+        for t in (*self.first, *self.second):
+            t.zero_()
+        self.n_steps = 0
+
+    def step(self, params, learning_rate):
+        """Move ``params`` in place by Adam's step on the gradients in :attr:`gradients`.
+
+        Parameters
+        ----------
+        params : list of tensors
+            The parameters, in the order of the moments.
+        learning_rate : float
+            The rate η.
+        """
+        self.n_steps += 1
+        correction_1 = 1.0 - self.beta_1 ** self.n_steps
+        root_correction_2 = math.sqrt(1.0 - self.beta_2 ** self.n_steps)
+        for param, gradient, first, second in zip(params, self.gradients, self.first,
+                                                  self.second):
+            first.lerp_(gradient, 1.0 - self.beta_1)
+            second.mul_(self.beta_2).addcmul_(gradient, gradient, value=1.0 - self.beta_2)
+            denominator = second.sqrt().div_(root_correction_2).add_(self.epsilon)
+            param.addcdiv_(first, denominator, value=learning_rate / correction_1)
 
 
 def principal_directions(x, rank):

@@ -396,6 +396,9 @@ class TrainingOptions:
         Whether ``A`` learns when ``W = A B``.
     matmul_dtype : torch.dtype
         Dtype of the training's matrix products.
+    statistics : {"sampled", "probabilities"}
+        What the CD-1 updates are made of (see
+        :func:`skrbm_impute._numerics.rbm.cd1_step`).
     """
 
     n_epochs: int
@@ -407,6 +410,7 @@ class TrainingOptions:
     weight_decay: float = 0.0
     train_visible_factor: bool = True
     matmul_dtype: torch.dtype = torch.float32
+    statistics: str = "sampled"
 
 
 @dataclass
@@ -430,6 +434,8 @@ class TrainingState:
         ``W``, or the factors ``(A, B)``, trained in place.
     velocity : list of tensors or None
         The momentum's velocities, shaped like :attr:`params`.
+    adam : AdamMoments or None
+        Adam's moments (``solver="adam"``), or ``None``.
     power_vectors : list of two tensors
         Warm starts of the power iterations for ``σ_max(B)²`` and ``σ_max(A)²``.
     generator : torch.Generator
@@ -452,6 +458,7 @@ class TrainingState:
     hidden_bias: torch.Tensor
     weights: object
     velocity: object
+    adam: object
     power_vectors: list
     generator: torch.Generator
     learning_rate: float
@@ -461,7 +468,7 @@ class TrainingState:
 
     @classmethod
     def start(cls, v_obs, missing, visible_bias, hidden_bias, weights, *, generator,
-              learning_rate, observation_prob=None, momentum=0.0):
+              learning_rate, observation_prob=None, momentum=0.0, solver="sgd"):
         """The state before the first epoch, from initial parameters.
 
         Parameters
@@ -477,7 +484,9 @@ class TrainingState:
         observation_prob : tensor of shape (n_visible,) or None, default=None
             The observation probabilities λ, or ``None`` for λ = 1.
         momentum : float, default=0.0
-            Velocities are kept only when it is positive.
+            Velocities are kept only when it is positive (and ``solver`` is "sgd").
+        solver : {"sgd", "adam"}, default="sgd"
+            ``"adam"`` keeps Adam's moments instead of velocities.
 
         Returns
         -------
@@ -496,7 +505,9 @@ class TrainingState:
             visible_bias=visible_bias,
             hidden_bias=hidden_bias,
             weights=weights,
-            velocity=[torch.zeros_like(p) for p in params] if momentum > 0 else None,
+            velocity=([torch.zeros_like(p) for p in params]
+                      if momentum > 0 and solver == "sgd" else None),
+            adam=rbm.AdamMoments(params) if solver == "adam" else None,
             power_vectors=[torch.full((n,), n ** -0.5, device=device)
                            for n in (hidden_bias.shape[0], rank)],
             generator=generator,
@@ -524,6 +535,8 @@ class TrainingState:
         if self.velocity is not None:
             for u in self.velocity:
                 u.zero_()
+        if self.adam is not None:
+            self.adam.reset()
         self.learning_rate = float(learning_rate)
         self.epoch = 0
 
@@ -559,7 +572,9 @@ def run_epoch(state, options):
     n_batches = options.schedule.n_batches
     order = torch.randperm(n_samples, generator=state.generator, device=v_obs.device)
     v_epoch, m_epoch, counts = v_obs[order], missing[order], state.observed_per_row[order]
-    learn_a = options.train_visible_factor and isinstance(weights, tuple)
+    # (Adam's step is invariant to the factors' step scales: none computed.)
+    learn_a = (options.train_visible_factor and isinstance(weights, tuple)
+               and state.adam is None)
     momentum = epoch_momentum(options.momentum, state.epoch)
     total_error, total_count = 0.0, 0.0
     chunk_error = torch.zeros((), device=v_obs.device)
@@ -589,6 +604,8 @@ def run_epoch(state, options):
             train_visible_factor=options.train_visible_factor,
             factor_rates=factor_rates,
             matmul_dtype=options.matmul_dtype,
+            statistics=options.statistics,
+            adam=state.adam,
             generator=state.generator,
         )
         if (batch + 1) % GUARD_BATCHES and batch + 1 < n_batches:

@@ -46,6 +46,8 @@ class _BaseRBMImputer(BaseTorchImputer):
         "imputation": [StrOptions(set(core.IMPUTATION_MODES))],
         "perception": [StrictInterval(Real, 0, 1, closed="both"), None],
         "matmul_dtype": [StrOptions({"float32", "bfloat16"})],
+        "cd_statistics": [StrOptions(set(core.CD_STATISTICS))],
+        "solver": [StrOptions({"sgd", "adam"})],
         "n_threads": [StrictInterval(Integral, 1, None, closed="left"), StrOptions({"auto"}),
                       None],
         "device": [str, torch.device],
@@ -73,6 +75,8 @@ class _BaseRBMImputer(BaseTorchImputer):
         imputation="mean-field",
         perception=None,
         matmul_dtype="float32",
+        cd_statistics="sampled",
+        solver="sgd",
         n_threads="auto",
         device="cpu",
         random_state=None,
@@ -95,6 +99,8 @@ class _BaseRBMImputer(BaseTorchImputer):
         self.imputation = imputation
         self.perception = perception
         self.matmul_dtype = matmul_dtype
+        self.cd_statistics = cd_statistics
+        self.solver = solver
         self.n_threads = n_threads
         self.device = device
         self.random_state = random_state
@@ -159,7 +165,7 @@ class _BaseRBMImputer(BaseTorchImputer):
             generator=generator, learning_rate=self.learning_rate,
             observation_prob=(torch.as_tensor(observation_prob, dtype=torch.float32)
                               .to(device) if observation_scaling else None),
-            momentum=self.momentum,
+            momentum=self.momentum, solver=self.solver,
         )
         options = rbm_training.TrainingOptions(
             n_epochs=self.n_epochs,
@@ -173,6 +179,7 @@ class _BaseRBMImputer(BaseTorchImputer):
             weight_decay=self.weight_decay,
             train_visible_factor=self.train_visible_factor,
             matmul_dtype=getattr(torch, self.matmul_dtype),
+            statistics=self.cd_statistics,
         )
         return state, options
 
@@ -496,6 +503,8 @@ class LMRBMImputer(_BaseRBMImputer):
         imputation="mean-field",
         perception=None,
         matmul_dtype="float32",
+        cd_statistics="sampled",
+        solver="sgd",
         n_threads="auto",
         device="cpu",
         random_state=None,
@@ -519,6 +528,8 @@ class LMRBMImputer(_BaseRBMImputer):
             imputation=imputation,
             perception=perception,
             matmul_dtype=matmul_dtype,
+            cd_statistics=cd_statistics,
+            solver=solver,
             n_threads=n_threads,
             device=device,
             random_state=random_state,
