@@ -15,11 +15,11 @@ Methods:
 ``mean``            SimpleImputer: mean for numeric, most frequent for categorical columns.
 ``knn``             KNNImputer(n_neighbors=5) (nan-Euclidean distances).
 ``ice_bayesridge``  IterativeImputer(BayesianRidge(), max_iter=10).
-``ice_extratrees``  IterativeImputer(ExtraTreesRegressor(n_estimators=20,
-                    min_samples_leaf=1), max_iter=5), MissForest-style (MissForest uses
-                    random forests of 100 trees and up to 10 sweeps; 20 trees x 5 sweeps
-                    fit the 2-core budget, see the README for its seconds);
-``ice_extratrees50`` the same with 50 trees (the size cut's cost, MCAR 0.3 only).
+``ice_extratrees``  IterativeImputer(ExtraTreesRegressor(n_estimators=10), max_iter=5),
+                    MissForest-style (MissForest uses random forests of 100 trees and up
+                    to 10 sweeps; 10 trees x 5 sweeps fit the shared 2-core budget, see
+                    the README for its seconds);
+``ice_extratrees50`` the same with 50 trees (what the size cut costs; MCAR 0.3 only).
 ``tabular_rbm``     TabularRBMImputer() with its defaults and ``random_state=seed``;
                     categorical columns given as ``categorical_features`` (native
                     softmax units).
@@ -79,7 +79,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "tabular_benchmark"
 FIELDS = ["table", "mechanism", "rate", "seed", "method", "realised_rate", "n_numeric_holes",
           "n_categorical_holes", "rmse", "rmse_mean", "ratio", "accuracy", "wall_s", "cpu_s",
           "commit", "load"]
-ET_TREES, ET_SWEEPS = 20, 5
+ET_TREES, ET_SWEEPS = 10, 5
 
 
 # ---------------------------------------------------------------- data and masks
