@@ -12,6 +12,7 @@ from skrbm_impute.impute import (
     MaskedRBMImputer,
     MeanImputer,
     MisGANImputer,
+    TabularRBMImputer,
 )
 
 
@@ -25,6 +26,7 @@ def imputer_test_instances():
         MisGANImputer(
             architecture="fc", n_epochs=1, batch_size=16, latent_size=8, random_state=0
         ),
+        TabularRBMImputer(n_components=8, n_epochs=2, n_imputation_steps=5),
     ]
 
 

@@ -323,6 +323,8 @@ _BAD_TRANSFORM_PARAMS = {
                      ("imputation", "bogus"), ("n_threads", 0), ("n_threads", True),
                      ("device", "bogus")],
     "MisGANImputer": [("device", "bogus"), ("device", 3)],
+    "TabularRBMImputer": [("imputation", "bogus"), ("n_imputation_steps", 0),
+                          ("n_threads", 0), ("n_threads", True), ("device", "bogus")],
 }
 
 
@@ -388,6 +390,10 @@ def _interrupt_mid_fit(imputer, monkeypatch):
         return _Interrupt(monkeypatch, _base, "resolve_image_shape", 0)
     if name == "MisGANImputer":
         return _Interrupt(monkeypatch, _misgan, "train_step", 0)  # its one batch
+    if name == "TabularRBMImputer":
+        from skrbm_impute._numerics import tabular_rbm
+
+        return _Interrupt(monkeypatch, tabular_rbm, "cd_gradients", 1)  # second epoch
     return _Interrupt(monkeypatch, rbm, "cd1_step", 1)  # in the second epoch
 
 

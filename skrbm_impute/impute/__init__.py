@@ -2,7 +2,7 @@
 
 :class:`MeanImputer` and :class:`DiffusionInpaintImputer` need only NumPy; the
 torch-based :class:`MaskedRBMImputer`, :class:`LMRBMImputer` and
-:class:`MisGANImputer` import torch on first access.
+:class:`MisGANImputer` and :class:`TabularRBMImputer` import torch on first access.
 """
 
 from ..utils._lazy import lazy_exports
@@ -15,10 +15,12 @@ __all__ = [
     "MaskedRBMImputer",
     "MeanImputer",
     "MisGANImputer",
+    "TabularRBMImputer",
 ]
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
-    {"LMRBMImputer": "._rbm", "MaskedRBMImputer": "._rbm", "MisGANImputer": "._misgan"},
+    {"LMRBMImputer": "._rbm", "MaskedRBMImputer": "._rbm", "MisGANImputer": "._misgan",
+     "TabularRBMImputer": "._tabular_rbm"},
     eager=__all__,
 )

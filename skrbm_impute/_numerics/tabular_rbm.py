@@ -1,0 +1,710 @@
+"""The RBM of mixed tables: Gaussian visible units, softmax visible units, binary hidden.
+
+Pure torch.  The visible vector ``v`` of one row holds the ``n_numeric`` standardised
+real-valued columns first, then one one-hot block per categorical column (a unit per
+category seen in training).  ``h`` is binary, of size
+``n_hidden``.  With ``σ²_i = exp(log_var_i)`` for the Gaussian units ``i`` the energy is
+
+    E(v, h) = Σ_i (v_i - b_i)² / (2 σ²_i)  -  Σ_i (v_i / σ²_i) W_i h
+              - Σ_{c,k} v_ck (b_ck + W_ck h)  -  cᵀ h,
+
+so that
+
+    p(h_j = 1 | v) = sigmoid(c_j + Σ_i (v_i / σ²_i) W_ij + Σ_ck v_ck W_ckj),
+    p(v_i | h)     = N(b_i + W_i h, σ²_i),
+    p(v_c = k | h) = softmax_k(b_ck + W_ck h),
+
+and the free energy is ``F(v) = Σ_i (v_i - b_i)²/(2σ²_i) - Σ_ck v_ck b_ck
+- Σ_j softplus(c_j + ...)``.  Training minimises ``F(data) - F(model sample)`` by
+the contrastive-divergence gradient (closed form), the model sample being the end of a
+``k``-step Gibbs chain started at the data.  Missing entries of the training rows are
+carried along as persistent imputations (stochastic EM): before each update the batch's
+missing entries are redrawn from the model given the row's other entries.
+"""
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+#: The floor of the learned variances (standardised units): a Gaussian unit's σ² may not
+#: shrink below it, which would make its hidden input explode.
+MIN_LOG_VAR = math.log(0.05)
+
+
+@dataclass(frozen=True)
+class VisibleLayout:
+    """Where each table column lives in the visible vector.
+
+    Parameters
+    ----------
+    n_numeric : int
+        Gaussian units, first in ``v``.
+    block_index : tensor of int of shape (n_categorical, max_categories)
+        Per categorical column, the positions of its units in ``v`` (padding repeats the
+        column's first unit).
+    block_valid : tensor of bool of shape (n_categorical, max_categories)
+        False on the padding.
+    unit_block : tensor of int of shape (n_visible - n_numeric,)
+        The categorical column of each softmax unit.
+    n_visible : int
+        Length of ``v``.
+    """
+
+    n_numeric: int
+    block_index: torch.Tensor
+    block_valid: torch.Tensor
+    unit_block: torch.Tensor
+    n_visible: int
+
+    @classmethod
+    def build(cls, n_numeric, n_categories, device="cpu"):
+        """The layout of ``n_numeric`` Gaussian units and one block per entry of
+        ``n_categories`` (the category counts, each at least 1).
+
+        Parameters
+        ----------
+        n_numeric : int
+            Number of real-valued columns.
+        n_categories : sequence of int
+            Categories of each categorical column.
+        device : str or torch.device, default="cpu"
+            Where the index tensors live.
+
+        Returns
+        -------
+        layout : VisibleLayout
+            The layout.
+        """
+        n_categories = [int(k) for k in n_categories]
+        width = max(n_categories, default=1)
+        index = torch.zeros((len(n_categories), width), dtype=torch.long)
+        valid = torch.zeros((len(n_categories), width), dtype=torch.bool)
+        unit_block = []
+        start = n_numeric
+        for row, k in enumerate(n_categories):
+            index[row, :k] = torch.arange(start, start + k)
+            index[row, k:] = start
+            valid[row, :k] = True
+            unit_block += [row] * k
+            start += k
+        unit_block = torch.tensor(unit_block, dtype=torch.long)
+        return cls(n_numeric, index.to(device), valid.to(device), unit_block.to(device),
+                   start)
+
+    @property
+    def n_categorical(self):
+        """Number of categorical columns."""
+        return self.block_index.shape[0]
+
+    def expand_missing(self, numeric_missing, categorical_missing):
+        """The visible-unit missing mask from the column masks (a block is missing as a
+        whole).
+
+        Parameters
+        ----------
+        numeric_missing : tensor of bool of shape (n_rows, n_numeric)
+            Missing real-valued entries.
+        categorical_missing : tensor of bool of shape (n_rows, n_categorical)
+            Missing categorical entries.
+
+        Returns
+        -------
+        missing : tensor of bool of shape (n_rows, n_visible)
+            True on every unit of a missing entry.
+        """
+        return torch.cat([numeric_missing, categorical_missing[:, self.unit_block]], dim=1)
+
+    def one_hot(self, codes):
+        """Categorical codes as one-hot blocks (code -1, missing, gives zeros).
+
+        Parameters
+        ----------
+        codes : tensor of int of shape (n_rows, n_categorical)
+            Category indices, -1 where missing.
+
+        Returns
+        -------
+        blocks : tensor of float32 of shape (n_rows, n_visible - n_numeric)
+            The categorical part of ``v``.
+        """
+        n_rows = codes.shape[0]
+        blocks = torch.zeros((n_rows, self.n_visible - self.n_numeric),
+                             dtype=torch.float32, device=codes.device)
+        if self.n_categorical:
+            known = codes >= 0
+            position = self.block_index[torch.arange(self.n_categorical,
+                                                     device=codes.device),
+                                        codes.clamp(min=0)] - self.n_numeric
+            rows = torch.arange(n_rows, device=codes.device)[:, None].expand_as(codes)
+            blocks[rows[known], position[known]] = 1.0
+        return blocks
+
+    def block_logits(self, logits):
+        """The categorical blocks' logits as ``(n_rows, n_categorical, max_categories)``
+        with ``-inf`` on the padding."""
+        gathered = logits[:, self.block_index]
+        return gathered.masked_fill(~self.block_valid, -math.inf)
+
+    def scatter_blocks(self, out, values):
+        """Write ``(n_rows, n_categorical, max_categories)`` block values into ``out``'s
+        categorical units (in place; padding dropped)."""
+        n_rows = out.shape[0]
+        index = self.block_index.reshape(1, -1).expand(n_rows, -1)
+        # The padding points at a block's first unit and adds 0 there.
+        valid = self.block_valid.reshape(1, -1).expand(n_rows, -1)
+        flat = values.reshape(n_rows, -1)
+        out[:, self.n_numeric:] = 0.0
+        out.scatter_add_(1, index, torch.where(valid, flat, torch.zeros_like(flat)))
+        return out
+
+
+@dataclass
+class Parameters:
+    """The RBM's trainable tensors.
+
+    Parameters
+    ----------
+    visible_bias : tensor of shape (n_visible,)
+        ``b``: the Gaussian units' means with every hidden unit off, the softmax
+        units' logits.
+    weights : tensor of shape (n_visible, n_hidden)
+        ``W``.
+    hidden_bias : tensor of shape (n_hidden,)
+        ``c``.
+    log_var : tensor of shape (n_numeric,)
+        ``log σ²`` of the Gaussian units.
+    """
+
+    visible_bias: torch.Tensor
+    weights: torch.Tensor
+    hidden_bias: torch.Tensor
+    log_var: torch.Tensor
+
+    def tensors(self):
+        """``[b, W, c, log σ²]``."""
+        return [self.visible_bias, self.weights, self.hidden_bias, self.log_var]
+
+    def clone(self):
+        """A detached copy."""
+        return Parameters(*(t.detach().clone() for t in self.tensors()))
+
+
+def init_parameters(layout, n_hidden, category_frequencies, *, generator, device="cpu",
+                    weight_scale=0.01):
+    """Initial parameters: ``W ~ N(0, weight_scale²)``, ``c = 0``, ``σ² = 1``, Gaussian
+    biases 0 (the standardised mean), softmax biases the log observed frequencies.
+
+    Parameters
+    ----------
+    layout : VisibleLayout
+        The visible layer.
+    n_hidden : int
+        Hidden units.
+    category_frequencies : tensor of shape (n_visible - n_numeric,)
+        Observed frequency of each category within its column (positive).
+    generator : torch.Generator
+        Source of ``W``.
+    device : str or torch.device, default="cpu"
+        Where the tensors live.
+    weight_scale : float, default=0.01
+        Standard deviation of the initial weights.
+
+    Returns
+    -------
+    params : Parameters
+        Float32 tensors.
+    """
+    weights = torch.randn((layout.n_visible, n_hidden), generator=generator,
+                          device=device) * weight_scale
+    visible_bias = torch.zeros(layout.n_visible, device=device)
+    visible_bias[layout.n_numeric:] = torch.log(category_frequencies.to(device))
+    return Parameters(visible_bias, weights, torch.zeros(n_hidden, device=device),
+                      torch.zeros(layout.n_numeric, device=device))
+
+
+def visible_scale(params, layout):
+    """Per visible unit, the factor of its value in the hidden input: ``1/σ²`` for the
+    Gaussian units, 1 for the softmax units."""
+    ones = torch.ones(layout.n_visible - layout.n_numeric, device=params.log_var.device,
+                      dtype=params.log_var.dtype)
+    return torch.cat([torch.exp(-params.log_var), ones])
+
+
+def hidden_input(v, params, layout):
+    """``c + (v ⊙ scale) W``: the hidden units' total input.
+
+    Parameters
+    ----------
+    v : tensor of shape (n_rows, n_visible)
+        Complete visible vectors.
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+
+    Returns
+    -------
+    input : tensor of shape (n_rows, n_hidden)
+        The logits of ``p(h = 1 | v)``.
+    """
+    return (v * visible_scale(params, layout)) @ params.weights + params.hidden_bias
+
+
+def hidden_probabilities(v, params, layout):
+    """``p(h_j = 1 | v)``.
+
+    Parameters
+    ----------
+    v : tensor of shape (n_rows, n_visible)
+        Complete visible vectors.
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+
+    Returns
+    -------
+    probabilities : tensor of shape (n_rows, n_hidden)
+        In (0, 1).
+    """
+    return torch.sigmoid(hidden_input(v, params, layout))
+
+
+def visible_means(h, params, layout):
+    """``E[v | h]``: the Gaussian units' means and the softmax units' probabilities.
+
+    Parameters
+    ----------
+    h : tensor of shape (n_rows, n_hidden)
+        Hidden states or probabilities.
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+
+    Returns
+    -------
+    means : tensor of shape (n_rows, n_visible)
+        ``b_i + W_i h`` on the Gaussian units, ``softmax(b_c + W_c h)`` on each block.
+    """
+    logits = h @ params.weights.T + params.visible_bias
+    if layout.n_categorical:
+        probabilities = torch.softmax(layout.block_logits(logits), dim=-1)
+        logits = layout.scatter_blocks(logits.clone(), probabilities)
+    return logits
+
+
+def sample_visible(h, params, layout, generator):
+    """A draw of ``v ~ p(v | h)``: Gaussian values and one-hot categories.
+
+    Parameters
+    ----------
+    h : tensor of shape (n_rows, n_hidden)
+        Hidden states.
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+    generator : torch.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    v : tensor of shape (n_rows, n_visible)
+        The draw.
+    means : tensor of shape (n_rows, n_visible)
+        ``E[v | h]`` (what :func:`visible_means` returns).
+    """
+    logits = h @ params.weights.T + params.visible_bias
+    numeric = logits[:, :layout.n_numeric]
+    noise = torch.randn(numeric.shape, generator=generator, device=h.device)
+    v = torch.empty_like(logits)
+    v[:, :layout.n_numeric] = numeric + noise * torch.exp(0.5 * params.log_var)
+    means = logits.clone()
+    if layout.n_categorical:
+        block = layout.block_logits(logits)
+        uniform = torch.rand(block.shape, generator=generator, device=h.device)
+        gumbel = -torch.log((-torch.log(uniform.clamp(min=1e-20))).clamp(min=1e-20))
+        choice = torch.argmax(block + gumbel, dim=-1)
+        one_hot = torch.zeros_like(block).scatter_(-1, choice[..., None], 1.0)
+        layout.scatter_blocks(v, one_hot)
+        layout.scatter_blocks(means, torch.softmax(block, dim=-1))
+    return v, means
+
+
+def sample_hidden(v, params, layout, generator):
+    """A draw of ``h ~ p(h | v)``."""
+    probabilities = hidden_probabilities(v, params, layout)
+    return torch.bernoulli(probabilities, generator=generator)
+
+
+def energy(v, h, params, layout):
+    """``E(v, h)`` per row (see the module docstring).
+
+    Parameters
+    ----------
+    v : tensor of shape (n_rows, n_visible)
+        Visible states (one-hot blocks).
+    h : tensor of shape (n_rows, n_hidden)
+        Hidden states.
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+
+    Returns
+    -------
+    energy : tensor of shape (n_rows,)
+        The energies.
+    """
+    n = layout.n_numeric
+    var = torch.exp(params.log_var)
+    quadratic = (torch.square(v[:, :n] - params.visible_bias[:n]) / (2 * var)).sum(1)
+    linear = (v[:, n:] * params.visible_bias[n:]).sum(1)
+    interaction = ((v * visible_scale(params, layout)) @ params.weights * h).sum(1)
+    return quadratic - linear - interaction - h @ params.hidden_bias
+
+
+def free_energy(v, params, layout):
+    """``F(v) = -log Σ_h exp(-E(v, h))`` per row.
+
+    Parameters
+    ----------
+    v : tensor of shape (n_rows, n_visible)
+        Visible states (one-hot or soft blocks).
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+
+    Returns
+    -------
+    free_energy : tensor of shape (n_rows,)
+        The free energies.
+    """
+    n = layout.n_numeric
+    var = torch.exp(params.log_var)
+    quadratic = (torch.square(v[:, :n] - params.visible_bias[:n]) / (2 * var)).sum(1)
+    linear = (v[:, n:] * params.visible_bias[n:]).sum(1)
+    hidden = torch.nn.functional.softplus(hidden_input(v, params, layout)).sum(1)
+    return quadratic - linear - hidden
+
+
+def clamped_gibbs_step(v, missing, params, layout, generator):
+    """One Gibbs sweep ``h ~ p(h | v)``, ``v_m ~ p(v_m | h)`` with the observed units
+    clamped.
+
+    Parameters
+    ----------
+    v : tensor of shape (n_rows, n_visible)
+        Complete visible states (observed values and the current draws).
+    missing : tensor of bool of shape (n_rows, n_visible)
+        The units redrawn.
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+    generator : torch.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    v : tensor of shape (n_rows, n_visible)
+        The new state (a new tensor).
+    means : tensor of shape (n_rows, n_visible)
+        ``E[v | h]`` of the sweep's ``h`` (its Rao-Blackwellised estimate).
+    """
+    h = sample_hidden(v, params, layout, generator)
+    draw, means = sample_visible(h, params, layout, generator)
+    return torch.where(missing, draw, v), means
+
+
+def free_energy_gradients(v, params, layout):
+    """The gradients of ``mean F(v)`` over the rows with respect to ``b, W, c, log σ²``.
+
+    In closed form, with ``p = p(h = 1 | v)`` and ``s`` the units' factors
+    (``1/σ²`` or 1): ``∂F/∂b_i = -(v_i - b_i)/σ²_i`` (Gaussian), ``∂F/∂b_ck = -v_ck``,
+    ``∂F/∂W = -(v ⊙ s)ᵀ p``, ``∂F/∂c = -p``,
+    ``∂F/∂log σ²_i = -(v_i - b_i)²/(2σ²_i) + (v_i/σ²_i) (W p)_i``.
+
+    Parameters
+    ----------
+    v : tensor of shape (n_rows, n_visible)
+        Complete visible vectors.
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+
+    Returns
+    -------
+    gradients : list of tensors
+        Shaped like ``params.tensors()``.
+    """
+    n_rows, n = v.shape[0], layout.n_numeric
+    scale = visible_scale(params, layout)
+    scaled = v * scale
+    p = torch.sigmoid(scaled @ params.weights + params.hidden_bias)
+    residual = v[:, :n] - params.visible_bias[:n]
+    grad_b = torch.cat([-(residual * scale[:n]).sum(0), -v[:, n:].sum(0)]) / n_rows
+    grad_w = -(scaled.T @ p) / n_rows
+    grad_c = -p.sum(0) / n_rows
+    back = (p @ params.weights.T)[:, :n]
+    grad_log_var = ((-0.5 * torch.square(residual) + v[:, :n] * back) * scale[:n]).sum(0)
+    return [grad_b, grad_w, grad_c, grad_log_var / n_rows]
+
+
+def cd_gradients(v_data, params, layout, cd_steps, generator):
+    """CD-k's estimate of the negative log-likelihood's gradient:
+    ``∇ mean F(v_data) - ∇ mean F(v_k)``, ``v_k`` ending a ``cd_steps``-step Gibbs
+    chain started at ``v_data``.
+
+    Parameters
+    ----------
+    v_data : tensor of shape (n_rows, n_visible)
+        Complete training rows.
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+    cd_steps : int
+        Gibbs steps of the negative chain.
+    generator : torch.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    gradients : list of tensors
+        Shaped like ``params.tensors()``.
+    """
+    v = v_data
+    for _ in range(cd_steps):
+        h = sample_hidden(v, params, layout, generator)
+        v, _ = sample_visible(h, params, layout, generator)
+    positive = free_energy_gradients(v_data, params, layout)
+    negative = free_energy_gradients(v, params, layout)
+    return [a - b for a, b in zip(positive, negative)]
+
+
+def reconstruction_error(v, missing, params, layout):
+    """Mean squared error of the one-step mean reconstruction ``E[v | E[h | v]]`` of the
+    observed Gaussian units (the progress bar's figure)."""
+    means = visible_means(hidden_probabilities(v, params, layout), params, layout)
+    n = layout.n_numeric
+    observed = ~missing[:, :n]
+    squared = torch.square(means[:, :n] - v[:, :n]) * observed
+    return float(squared.sum()) / max(float(observed.sum()), 1.0)
+
+
+def impute_mean_field(v, missing, params, layout, n_iter):
+    """Deterministic imputation: ``n_iter`` passes ``v_m ← E[v_m | E[h | v]]``.
+
+    The missing units start at the values ``v`` holds there.  Softmax blocks carry
+    their probabilities between passes.
+
+    Parameters
+    ----------
+    v : tensor of shape (n_rows, n_visible)
+        Observed values and the starting fill.
+    missing : tensor of bool of shape (n_rows, n_visible)
+        The units imputed.
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+    n_iter : int
+        Passes (at least 1).
+
+    Returns
+    -------
+    means : tensor of shape (n_rows, n_visible)
+        The last pass's ``E[v | h]`` (Gaussian means, category probabilities).
+    """
+    means = v
+    for _ in range(max(int(n_iter), 1)):
+        means = visible_means(hidden_probabilities(v, params, layout), params, layout)
+        v = torch.where(missing, means, v)
+    return means
+
+
+def impute_chain_average(v, missing, params, layout, n_burn_in, n_steps, generator):
+    """Imputation by the clamped Gibbs chain: the average of ``E[v | h]`` over its steps.
+
+    Rao-Blackwellised: each step contributes the conditional mean of its ``h`` rather
+    than its draw of ``v``, which has the same expectation and less variance.
+
+    Parameters
+    ----------
+    v : tensor of shape (n_rows, n_visible)
+        Observed values and the chain's start in the missing units.
+    missing : tensor of bool of shape (n_rows, n_visible)
+        The units imputed (the others stay clamped).
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+    n_burn_in : int
+        Steps not averaged.
+    n_steps : int
+        Steps averaged (at least 1).
+    generator : torch.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    means : tensor of shape (n_rows, n_visible)
+        The averaged ``E[v | h]``: Gaussian means and category probabilities.
+    """
+    for _ in range(n_burn_in):
+        v, _ = clamped_gibbs_step(v, missing, params, layout, generator)
+    total = torch.zeros_like(v)
+    n_steps = max(int(n_steps), 1)
+    for _ in range(n_steps):
+        v, means = clamped_gibbs_step(v, missing, params, layout, generator)
+        total += means
+    return total / n_steps
+
+
+def clamped_draws(v, missing, params, layout, n_draws, n_burn_in, thinning, generator):
+    """``n_draws`` states of the clamped Gibbs chain, after ``n_burn_in`` steps and
+    every ``thinning`` steps.
+
+    Parameters
+    ----------
+    v : tensor of shape (n_rows, n_visible)
+        Observed values and the chain's start in the missing units.
+    missing : tensor of bool of shape (n_rows, n_visible)
+        The units redrawn.
+    params : Parameters
+        The model.
+    layout : VisibleLayout
+        The visible layer.
+    n_draws, n_burn_in, thinning : int
+        The chain's schedule.
+    generator : torch.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    draws : tensor of shape (n_draws, n_rows, n_visible)
+        Real values and one-hot categories in the missing units.
+    """
+    for _ in range(n_burn_in):
+        v, _ = clamped_gibbs_step(v, missing, params, layout, generator)
+    draws = []
+    for _ in range(n_draws):
+        for _ in range(thinning):
+            v, _ = clamped_gibbs_step(v, missing, params, layout, generator)
+        draws.append(v)
+    return torch.stack(draws)
+
+
+def block_argmax(values, layout):
+    """Per categorical column, the index of the largest unit of its block.
+
+    Parameters
+    ----------
+    values : tensor of shape (n_rows, n_visible)
+        Probabilities or one-hot blocks.
+    layout : VisibleLayout
+        The visible layer.
+
+    Returns
+    -------
+    codes : tensor of int of shape (n_rows, n_categorical)
+        Category indices.
+    """
+    return torch.argmax(layout.block_logits(values), dim=-1)
+
+
+# ---------------------------------------------------------------------------- training
+@dataclass(frozen=True)
+class TrainingOptions:
+    """The fixed settings of a training.
+
+    Parameters
+    ----------
+    n_epochs, batch_size : int
+        Passes over the rows and rows per update.
+    learning_rate : float
+        Adam's step size.
+    weight_decay : float
+        L2 cost ``weight_decay · ||W||² / 2`` added to the loss (weights only).
+    cd_steps : int
+        Gibbs steps of CD-k's negative chain.
+    learn_variance : bool
+        Whether ``log σ²`` learns (floored at :data:`MIN_LOG_VAR`); else σ² = 1.
+    fill : {"sample", "mean-field"}
+        How the persistent imputations of the training rows' missing entries are
+        refreshed before each update: a draw from the clamped Gibbs sweep (stochastic
+        EM) or the conditional means ``E[v_m | E[h | v]]``.
+    """
+
+    n_epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float = 0.0
+    cd_steps: int = 1
+    learn_variance: bool = True
+    fill: str = "sample"
+
+
+def refresh_fill(v, missing, params, layout, fill, generator):
+    """The rows ``v`` with their missing units redrawn (``fill="sample"``) or set to
+    their conditional means (``fill="mean-field"``); observed units unchanged."""
+    if fill == "sample":
+        return clamped_gibbs_step(v, missing, params, layout, generator)[0]
+    means = visible_means(hidden_probabilities(v, params, layout), params, layout)
+    return torch.where(missing, means, v)
+
+
+def run_epoch(v, missing, params, optimizer, layout, options, generator):
+    """One pass over the rows in a fresh random order; ``v`` (the persistent fill) and
+    ``params`` are updated in place.
+
+    Parameters
+    ----------
+    v : tensor of shape (n_rows, n_visible)
+        Observed values and the current fill of the missing units.
+    missing : tensor of bool of shape (n_rows, n_visible)
+        The missing units.
+    params : Parameters
+        The model, updated in place.
+    optimizer : torch.optim.Optimizer
+        Over ``params.tensors()``.
+    layout : VisibleLayout
+        The visible layer.
+    options : TrainingOptions
+        The fixed settings.
+    generator : torch.Generator
+        Source of the draws.
+
+    Returns
+    -------
+    finite : bool
+        False when a parameter became non-finite (the caller restarts).
+    """
+    n_rows = v.shape[0]
+    order = torch.randperm(n_rows, generator=generator, device=v.device)
+    tensors = params.tensors()
+    for start in range(0, n_rows, options.batch_size):
+        rows = order[start:start + options.batch_size]
+        batch = refresh_fill(v[rows], missing[rows], params, layout, options.fill,
+                             generator)
+        v[rows] = batch
+        gradients = cd_gradients(batch, params, layout, options.cd_steps, generator)
+        if options.weight_decay:
+            gradients[1] = gradients[1] + options.weight_decay * params.weights
+        for tensor, gradient in zip(tensors, gradients):
+            tensor.grad = gradient
+        if not options.learn_variance:
+            params.log_var.grad = None
+        optimizer.step()
+        params.log_var.clamp_(min=MIN_LOG_VAR)
+    return all(bool(torch.isfinite(t).all()) for t in tensors)
+
+
+def make_optimizer(params, learning_rate):
+    """Adam over the parameters (their ``grad`` set by :func:`run_epoch`)."""
+    return torch.optim.Adam(params.tensors(), lr=learning_rate, foreach=True)

@@ -1,0 +1,352 @@
+"""TabularRBMImputer: its numerics against NumPy references, categorical handling, units,
+output types, posterior draws and error messages."""
+
+import itertools
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+
+from skrbm_impute import TabularRBMImputer
+from skrbm_impute._numerics import tabular_rbm as core
+
+FAST = dict(n_components=8, n_epochs=3, n_imputation_steps=5, random_state=0)
+
+
+# ------------------------------------------------------------------------- numerics
+def _model(n_numeric=3, n_categories=(2, 3), n_hidden=4, seed=0, dtype=torch.float64):
+    """A random model and a random complete visible batch (one-hot blocks)."""
+    layout = core.VisibleLayout.build(n_numeric, n_categories)
+    g = torch.Generator().manual_seed(seed)
+    params = core.Parameters(
+        torch.randn(layout.n_visible, generator=g, dtype=dtype),
+        torch.randn(layout.n_visible, n_hidden, generator=g, dtype=dtype) * 0.5,
+        torch.randn(n_hidden, generator=g, dtype=dtype),
+        torch.randn(n_numeric, generator=g, dtype=dtype) * 0.3,
+    )
+    rng = np.random.RandomState(seed)
+    rows = 5
+    numeric = rng.normal(size=(rows, n_numeric))
+    blocks = [np.eye(k)[rng.randint(k, size=rows)] for k in n_categories]
+    v = torch.as_tensor(np.hstack([numeric, *blocks]), dtype=dtype)
+    return layout, params, v
+
+
+def _numpy_params(params):
+    return [t.numpy() for t in params.tensors()]
+
+
+def test_layout_places_numeric_units_first_then_one_block_per_column():
+    layout = core.VisibleLayout.build(2, [3, 1, 2])
+    assert layout.n_visible == 8
+    assert layout.block_index[0, :3].tolist() == [2, 3, 4]
+    assert layout.unit_block.tolist() == [0, 0, 0, 1, 2, 2]
+    missing = layout.expand_missing(torch.tensor([[True, False]]),
+                                    torch.tensor([[False, True, True]]))
+    assert missing.tolist() == [[True, False, False, False, False, True, True, True]]
+    one_hot = layout.one_hot(torch.tensor([[2, 0, -1]]))
+    assert one_hot.tolist() == [[0, 0, 1, 1, 0, 0]]
+
+
+def test_conditionals_match_a_plain_numpy_computation():
+    layout, params, v = _model()
+    b, W, c, log_var = _numpy_params(params)
+    x = v.numpy()
+    n = layout.n_numeric
+    scale = np.concatenate([np.exp(-log_var), np.ones(layout.n_visible - n)])
+    expected_h = 1 / (1 + np.exp(-(x * scale @ W + c)))
+    np.testing.assert_allclose(core.hidden_probabilities(v, params, layout).numpy(),
+                               expected_h, rtol=1e-12)
+    h = (expected_h > 0.5).astype(float)
+    pre = h @ W.T + b
+    expected_v = pre.copy()
+    start = n
+    for k in (2, 3):  # softmax over each block
+        block = np.exp(pre[:, start:start + k])
+        expected_v[:, start:start + k] = block / block.sum(1, keepdims=True)
+        start += k
+    means = core.visible_means(torch.as_tensor(h), params, layout).numpy()
+    np.testing.assert_allclose(means, expected_v, rtol=1e-12)
+
+
+def test_free_energy_is_minus_log_sum_over_hidden_states_of_exp_minus_energy():
+    layout, params, v = _model(n_hidden=4)
+    states = torch.tensor(list(itertools.product([0.0, 1.0], repeat=4)),
+                          dtype=torch.float64)
+    for row in v:
+        rows = row.expand(len(states), -1)
+        energies = core.energy(rows, states, params, layout)
+        expected = -torch.logsumexp(-energies, dim=0)
+        actual = core.free_energy(row[None], params, layout)[0]
+        assert float(actual) == pytest.approx(float(expected), rel=1e-10)
+
+
+def test_free_energy_gradients_match_finite_differences():
+    layout, params, v = _model()
+    gradients = core.free_energy_gradients(v, params, layout)
+    step = 1e-6
+    for tensor, gradient in zip(params.tensors(), gradients):
+        flat, expected = tensor.view(-1), torch.empty(tensor.numel(), dtype=torch.float64)
+        for i in range(tensor.numel()):
+            saved = float(flat[i])
+            flat[i] = saved + step
+            up = float(core.free_energy(v, params, layout).mean())
+            flat[i] = saved - step
+            down = float(core.free_energy(v, params, layout).mean())
+            flat[i] = saved
+            expected[i] = (up - down) / (2 * step)
+        np.testing.assert_allclose(gradient.reshape(-1).numpy(), expected.numpy(),
+                                   rtol=1e-5, atol=1e-7)
+
+
+def test_visible_draws_follow_the_conditional():
+    layout, params, _ = _model(n_numeric=1, n_categories=(3,), n_hidden=2,
+                               dtype=torch.float32)
+    h = torch.tensor([[1.0, 0.0]]).expand(20000, -1)
+    g = torch.Generator().manual_seed(1)
+    draws, means = core.sample_visible(h, params, layout, g)
+    assert float(draws[:, 0].mean()) == pytest.approx(float(means[0, 0]), abs=0.03)
+    sigma = float(torch.exp(0.5 * params.log_var[0]))
+    assert float(draws[:, 0].std()) == pytest.approx(sigma, rel=0.03)
+    assert set(draws[:, 1:].sum(1).tolist()) == {1.0}  # one category per draw
+    np.testing.assert_allclose(draws[:, 1:].mean(0).numpy(), means[0, 1:].numpy(),
+                               atol=0.015)
+
+
+def test_clamped_gibbs_step_redraws_only_the_missing_units():
+    layout, params, v = _model(dtype=torch.float32)
+    missing = layout.expand_missing(torch.tensor([[True, False, False]] * 5),
+                                    torch.tensor([[False, True]] * 5))
+    g = torch.Generator().manual_seed(0)
+    new, _ = core.clamped_gibbs_step(v, missing, params, layout, g)
+    assert torch.equal(new[~missing], v[~missing])
+    assert not torch.equal(new[missing], v[missing])
+    assert set(new[:, 5:].sum(1).tolist()) == {1.0}
+
+
+# ------------------------------------------------------------------ the estimator
+def _related_table(n=200, seed=0):
+    """x1 ~ N(0, 1) in raw units of 1000, x2 = 2 x1 + small noise (+50), a category
+    that is x1's sign; 20 % missing."""
+    rng = np.random.RandomState(seed)
+    x1 = rng.normal(size=n)
+    X = np.column_stack([1000 * x1, 2000 * x1 + 50 + 100 * rng.normal(size=n),
+                         np.where(x1 > 0, 7.0, -3.0)])
+    missing = rng.rand(n, 3) < 0.2
+    missing[:, 0] = False  # x1 always seen: the others are predictable from it
+    return X, np.where(missing, np.nan, X), missing
+
+
+def test_imputes_in_raw_units_and_recovers_relations():
+    X, X_nan, missing = _related_table()
+    imputer = TabularRBMImputer(categorical_features=[2], n_epochs=60, learning_rate=1e-2,
+                                random_state=0)
+    out = imputer.fit(X_nan).transform(X_nan)
+    holes = missing[:, 1]
+    error = np.sqrt(np.mean((out[holes, 1] - X[holes, 1]) ** 2))
+    mean_error = np.sqrt(np.mean((np.nanmean(X_nan[:, 1]) - X[holes, 1]) ** 2))
+    assert error < 0.5 * mean_error  # uses x1, in the input's units
+    holes = missing[:, 2]
+    assert set(np.unique(out[holes, 2])) <= {-3.0, 7.0}
+    assert np.mean(out[holes, 2] == X[holes, 2]) > 0.85
+    np.testing.assert_array_equal(imputer.categories_[0], [-3.0, 7.0])
+    assert imputer.mean_[0] == pytest.approx(X[:, 0].mean())
+    assert np.isnan(imputer.mean_[2]) and np.isnan(imputer.scale_[2])
+
+
+def test_observed_entries_come_back_bit_identical():
+    X, X_nan, missing = _related_table(80)
+    X_nan[3, 0] = -0.0
+    X_nan[4, 0] = 5e-324
+    for categorical in (None, [2]):
+        out = TabularRBMImputer(categorical_features=categorical, **FAST).fit_transform(X_nan)
+        assert np.array_equal(out[~np.isnan(X_nan)].view(np.uint64),
+                              X_nan[~np.isnan(X_nan)].view(np.uint64))
+        assert not np.isnan(out).any()
+
+
+@pytest.mark.parametrize("spec", [[2], [False, False, True], ["c"], "from_dtype"],
+                         ids=["indices", "mask", "names", "from_dtype"])
+def test_categorical_features_accepts_indices_mask_names_and_dtype(spec):
+    X, X_nan, _ = _related_table(60)
+    frame = pd.DataFrame(X_nan, columns=["a", "b", "c"])
+    if spec == "from_dtype":
+        frame["c"] = frame["c"].astype("category")
+    imputer = TabularRBMImputer(categorical_features=spec, **FAST).fit(frame)
+    assert imputer.is_categorical_.tolist() == [False, False, True]
+    assert list(imputer.categories_[0]) == [-3.0, 7.0]
+    assert imputer.components_.shape == (8, 2 + 2)
+
+
+def test_default_from_dtype_on_a_numpy_array_means_no_categorical_column():
+    _, X_nan, _ = _related_table(60)
+    imputer = TabularRBMImputer(**FAST).fit(X_nan)
+    assert not imputer.is_categorical_.any()
+    assert imputer.categories_ == []
+
+
+def test_pandas_categoricals_round_trip_with_pandas_output():
+    rng = np.random.RandomState(0)
+    n = 80
+    frame = pd.DataFrame({
+        "size": rng.normal(10, 3, size=n),
+        "colour": pd.Categorical(rng.choice(["red", "green", "blue"], size=n),
+                                 categories=["red", "green", "blue", "violet"]),
+        "count": rng.randint(0, 5, size=n).astype(float),
+    }, index=np.arange(100, 100 + n))
+    frame.loc[frame.index[::4], "colour"] = np.nan
+    frame.loc[frame.index[1::5], "size"] = np.nan
+    imputer = TabularRBMImputer(**FAST).set_output(transform="pandas").fit(frame)
+    assert imputer.is_categorical_.tolist() == [False, True, False]
+    assert list(imputer.categories_[0]) == ["red", "green", "blue"]  # seen, dtype order
+    out = imputer.transform(frame)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["size", "colour", "count"]
+    assert out.index.equals(frame.index)
+    assert out["colour"].dtype == frame["colour"].dtype  # same categories, violet too
+    assert not out.isna().any().any()
+    observed = frame["colour"].notna()
+    assert (out["colour"][observed] == frame["colour"][observed]).all()
+    assert set(out["colour"]) <= {"red", "green", "blue"}
+    assert out["size"].dtype == np.float64
+    np.testing.assert_array_equal(out["size"][frame["size"].notna()],
+                                  frame["size"][frame["size"].notna()])
+
+
+def test_string_categories_give_an_object_array_by_default():
+    frame = pd.DataFrame({"x": [1.0, 2.0, np.nan, 4.0, 5.0, 6.0] * 5,
+                          "y": ["a", "b", None, "a", pd.NA, "b"] * 5})
+    imputer = TabularRBMImputer(categorical_features=["y"], **FAST)
+    out = imputer.fit_transform(frame)
+    assert out.dtype == object and out.shape == (30, 2)
+    assert set(out[:, 1]) == {"a", "b"}
+    assert all(isinstance(value, float) for value in out[:, 0])
+    np.testing.assert_array_equal(out[[0, 1, 3], 0].astype(float), [1.0, 2.0, 4.0])
+    assert list(out[[0, 1, 3], 1]) == ["a", "b", "a"]
+
+
+def test_numeric_categories_in_a_dataframe_give_a_float_array():
+    frame = pd.DataFrame({"x": np.arange(30.0), "code": [1, 2, None, 3, 2, 1] * 5},
+                         dtype=object)
+    out = TabularRBMImputer(categorical_features=[1], **FAST).fit_transform(frame)
+    assert out.dtype == np.float64
+    assert set(out[:, 1]) <= {1.0, 2.0, 3.0}
+
+
+def test_unseen_category_and_unobserved_categorical_column_are_refused():
+    frame = pd.DataFrame({"x": np.arange(12.0), "y": ["a", "b", "c"] * 4})
+    imputer = TabularRBMImputer(categorical_features=["y"], **FAST).fit(frame)
+    unseen = frame.copy()
+    unseen.loc[2, "y"] = "zebra"
+    with pytest.raises(ValueError, match=r"'y' holds categories not seen in fit: \['zebra'\]"):
+        imputer.transform(unseen)
+    empty = frame.assign(y=[None] * 12)
+    with pytest.raises(ValueError, match="'y' has no observed value"):
+        clone(imputer).fit(empty)
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ([5], r"indices outside \[0, 2\]: \[5\]"),
+    ([True, False], "one entry per feature"),
+    (["nope"], r"does not have: \['nope'\]"),
+    ([[0, 1]], "one-dimensional"),
+    ([0.5], "must be None, 'from_dtype'"),
+])
+def test_bad_categorical_features_are_refused_clearly(spec, message):
+    frame = pd.DataFrame(np.ones((5, 3)), columns=["a", "b", "c"])
+    with pytest.raises(ValueError, match=message):
+        TabularRBMImputer(categorical_features=spec, **FAST).fit(frame)
+
+
+def test_feature_names_need_a_dataframe():
+    with pytest.raises(ValueError, match="no feature names"):
+        TabularRBMImputer(categorical_features=["a"], **FAST).fit(np.ones((5, 2)))
+
+
+def test_infinity_and_feature_count_are_refused():
+    _, X_nan, _ = _related_table(40)
+    bad = X_nan.copy()
+    bad[0, 2] = np.inf
+    for categorical in (None, [2]):
+        with pytest.raises(ValueError, match="infinity"):
+            TabularRBMImputer(categorical_features=categorical, **FAST).fit(bad)
+    fitted = TabularRBMImputer(categorical_features=[2], **FAST).fit(X_nan)
+    with pytest.raises(ValueError, match="expecting 3 features"):
+        fitted.transform(X_nan[:, :2])
+
+
+def test_input_is_not_modified_and_pickle_keeps_the_output():
+    frame = pd.DataFrame({"x": [1.0, np.nan, 3.0, 4.0] * 6,
+                          "y": pd.Categorical(["u", "v", None, "u"] * 6)})
+    before = frame.copy()
+    imputer = TabularRBMImputer(**FAST).fit(frame)
+    out = imputer.transform(frame)
+    pd.testing.assert_frame_equal(frame, before)
+    restored = pickle.loads(pickle.dumps(imputer))
+    np.testing.assert_array_equal(restored.transform(frame), out)
+    assert all(isinstance(value, np.ndarray) for value in vars(imputer).values()
+               if hasattr(value, "dtype"))
+
+
+def test_same_seed_same_output_other_seed_other_output():
+    _, X_nan, _ = _related_table(60)
+    first = TabularRBMImputer(**FAST).fit_transform(X_nan)
+    np.testing.assert_array_equal(TabularRBMImputer(**FAST).fit_transform(X_nan), first)
+    other = TabularRBMImputer(**{**FAST, "random_state": 1}).fit_transform(X_nan)
+    assert not np.array_equal(other, first)
+
+
+def test_mean_field_imputation_and_sample_fill_options_run():
+    _, X_nan, _ = _related_table(60)
+    for options in ({"imputation": "mean-field"}, {"training_fill": "mean-field"},
+                    {"learn_variance": False}):
+        out = TabularRBMImputer(categorical_features=[2], **FAST, **options).fit_transform(
+            X_nan)
+        assert np.isfinite(out).all()
+        assert set(np.unique(out[:, 2])) <= {-3.0, 7.0}
+    fixed = TabularRBMImputer(learn_variance=False, **FAST).fit(X_nan)
+    np.testing.assert_array_equal(fixed.variance_, [1.0, 1.0, 1.0])
+
+
+def test_early_stopping_scores_held_out_entries_and_keeps_the_best_epoch():
+    _, X_nan, _ = _related_table(100)
+    imputer = TabularRBMImputer(categorical_features=[2], early_stopping=True,
+                                n_iter_no_change=2, tol=10.0, n_epochs=30,
+                                **{k: v for k, v in FAST.items() if k != "n_epochs"})
+    imputer.fit(X_nan)
+    # tol=10 counts no epoch after the first as an improvement: 1 + 2 epochs.
+    assert imputer.n_iter_ == 3
+    assert len(imputer.validation_scores_) == 3
+    assert imputer.best_validation_score_ == max(imputer.validation_scores_) < 0
+
+
+def test_sample_imputations_shape_clamping_seed_and_categories():
+    X, X_nan, missing = _related_table(60)
+    imputer = TabularRBMImputer(categorical_features=[2], **FAST).fit(X_nan)
+    draws = imputer.sample_imputations(X_nan, n_imputations=4, random_state=3)
+    assert draws.shape == (4, 60, 3)
+    observed = ~np.isnan(X_nan)
+    for draw in draws:
+        assert np.array_equal(draw[observed], X_nan[observed])
+        assert set(np.unique(draw[:, 2])) <= {-3.0, 7.0}
+    # Continuous draws: the same hole differs between imputations.
+    holes = missing[:, 1]
+    assert len(np.unique(draws[:, holes, 1])) == 4 * holes.sum()
+    np.testing.assert_array_equal(imputer.sample_imputations(X_nan, 4, random_state=3),
+                                  draws)
+    assert not np.array_equal(imputer.sample_imputations(X_nan, 4, random_state=4), draws)
+    for bad in (0, True, 2.0):
+        with pytest.raises(ValueError, match="n_imputations must be a positive integer"):
+            imputer.sample_imputations(X_nan, bad)
+
+
+def test_sample_imputations_of_string_categories_are_an_object_array():
+    frame = pd.DataFrame({"x": [1.0, 2.0, np.nan, 4.0] * 5,
+                          "y": pd.Categorical(["a", None, "b", "a"] * 5)})
+    imputer = TabularRBMImputer(**FAST).set_output(transform="pandas").fit(frame)
+    draws = imputer.sample_imputations(frame, n_imputations=2, random_state=0)
+    assert draws.shape == (2, 20, 2) and draws.dtype == object
+    assert set(draws[:, :, 1].ravel()) <= {"a", "b"}
