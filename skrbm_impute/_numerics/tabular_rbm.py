@@ -295,7 +295,7 @@ def visible_means(h, params, layout):
     return logits
 
 
-def sample_visible(h, params, layout, generator):
+def sample_visible(h, params, layout, generator, with_means=True):
     """A draw of ``v ~ p(v | h)``: Gaussian values and one-hot categories.
 
     Parameters
@@ -308,20 +308,23 @@ def sample_visible(h, params, layout, generator):
         The visible layer.
     generator : torch.Generator
         Source of the draws.
+    with_means : bool, default=True
+        Whether to compute ``E[v | h]`` too.
 
     Returns
     -------
     v : tensor of shape (n_rows, n_visible)
         The draw.
     means : tensor of shape (n_rows, n_visible)
-        ``E[v | h]`` (what :func:`visible_means` returns).
+        ``E[v | h]`` (what :func:`visible_means` returns); ``v`` itself when
+        ``with_means`` is False (the CD chain needs no means).
     """
     logits = h @ params.weights.T + params.visible_bias
     numeric = logits[:, :layout.n_numeric]
     noise = torch.randn(numeric.shape, generator=generator, device=h.device)
     v = torch.empty_like(logits)
     v[:, :layout.n_numeric] = numeric + noise * torch.exp(0.5 * params.log_var)
-    means = logits.clone()
+    means = logits.clone() if with_means else v
     if layout.n_categorical:
         block = layout.block_logits(logits)
         uniform = torch.rand(block.shape, generator=generator, device=h.device)
@@ -329,7 +332,8 @@ def sample_visible(h, params, layout, generator):
         choice = torch.argmax(block + gumbel, dim=-1)
         one_hot = torch.zeros_like(block).scatter_(-1, choice[..., None], 1.0)
         layout.scatter_blocks(v, one_hot)
-        layout.scatter_blocks(means, torch.softmax(block, dim=-1))
+        if with_means:
+            layout.scatter_blocks(means, torch.softmax(block, dim=-1))
     return v, means
 
 
@@ -420,7 +424,7 @@ def clamped_gibbs_step(v, missing, params, layout, generator):
     return torch.where(missing, draw, v), means
 
 
-def free_energy_gradients(v, params, layout):
+def free_energy_gradients(v, params, layout, hidden=None):
     """The gradients of ``mean F(v)`` over the rows with respect to ``b, W, c, log σ²``.
 
     In closed form, with ``p = p(h = 1 | v)`` and ``s`` the units' factors
@@ -436,6 +440,8 @@ def free_energy_gradients(v, params, layout):
         The model.
     layout : VisibleLayout
         The visible layer.
+    hidden : tensor of shape (n_rows, n_hidden) or None, default=None
+        ``p(h = 1 | v)`` when the caller has it.
 
     Returns
     -------
@@ -445,7 +451,8 @@ def free_energy_gradients(v, params, layout):
     n_rows, n = v.shape[0], layout.n_numeric
     scale = visible_scale(params, layout)
     scaled = v * scale
-    p = torch.sigmoid(scaled @ params.weights + params.hidden_bias)
+    p = torch.sigmoid(scaled @ params.weights + params.hidden_bias) if hidden is None \
+        else hidden
     residual = v[:, :n] - params.visible_bias[:n]
     grad_b = torch.cat([-(residual * scale[:n]).sum(0), -v[:, n:].sum(0)]) / n_rows
     grad_w = -(scaled.T @ p) / n_rows
@@ -478,11 +485,13 @@ def cd_gradients(v_data, params, layout, cd_steps, generator):
     gradients : list of tensors
         Shaped like ``params.tensors()``.
     """
-    v = v_data
-    for _ in range(cd_steps):
-        h = sample_hidden(v, params, layout, generator)
-        v, _ = sample_visible(h, params, layout, generator)
-    positive = free_energy_gradients(v_data, params, layout)
+    positive_hidden = hidden_probabilities(v_data, params, layout)
+    h = torch.bernoulli(positive_hidden, generator=generator)
+    for step in range(cd_steps):
+        if step:
+            h = sample_hidden(v, params, layout, generator)
+        v, _ = sample_visible(h, params, layout, generator, with_means=False)
+    positive = free_energy_gradients(v_data, params, layout, positive_hidden)
     negative = free_energy_gradients(v, params, layout)
     return [a - b for a, b in zip(positive, negative)]
 

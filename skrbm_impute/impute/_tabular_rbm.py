@@ -221,6 +221,9 @@ default="from_dtype"
     """
 
     _requires_unit_interval = False
+    #: Share of the last epochs whose parameters are averaged (Polyak averaging; 0: the
+    #: last epoch's parameters).
+    _average_fraction = 0.0
     _transform_parameters = ("imputation", "n_imputation_steps", "n_threads", "device")
 
     _parameter_constraints: dict = {
@@ -445,21 +448,30 @@ default="from_dtype"
         params = initial.clone()
         optimizer = core.make_optimizer(params, learning_rate)
         record = SimpleNamespace(params=params.tensors(), model=params)
+        average, averaged = None, 0
+        first_averaged = options.n_epochs - int(self._average_fraction * options.n_epochs)
         for epoch in range(options.n_epochs):
             if not core.run_epoch(v, missing_units, params, optimizer, layout, options,
                                   generator):
                 return None, epoch
             progress.update()
             if self.verbose:
-                with torch.no_grad():
-                    error = core.reconstruction_error(v, missing_units, params, layout)
+                error = core.reconstruction_error(v, missing_units, params, layout)
                 progress.set_postfix({"observed_mse": f"{error:.4f}"})
             if stopping is not None and stopping(record):
-                epoch += 1
                 stopping.restore_best(record)
-                return params, epoch
+                return params, epoch + 1
+            if stopping is None and epoch >= first_averaged:
+                averaged += 1
+                if average is None:
+                    average = params.clone()
+                else:
+                    for mean, tensor in zip(average.tensors(), params.tensors()):
+                        mean += (tensor - mean) / averaged
         if stopping is not None:
             stopping.restore_best(record)
+        if average is not None:
+            params = average
         return params, options.n_epochs
 
     def _back_off(self, learning_rate, epoch, stopping, progress):
