@@ -203,6 +203,8 @@ def _tabular_rbm(X_missing, table, seed):
     imputer = TabularRBMImputer(categorical_features=list(table.categorical) or None,
                                 random_state=seed)
     filled = imputer.fit_transform(X_missing)
+    # kept so that run() can draw multiple imputations from the same fit
+    _tabular_rbm.fitted = imputer
     return _as_frame(filled, X_missing, table)
 
 
@@ -333,6 +335,17 @@ def append(path, row):
         writer.writerow(row)
 
 
+def append_row(path, row):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(row))
+        if new:
+            writer.writeheader()
+        writer.writerow(row)
+
+
 def run(args):
     done = done_cells(args.csv)
     revision = commit()
@@ -372,6 +385,15 @@ def run(args):
                                "load": round(os.getloadavg()[0], 2)}
                         append(args.csv, row)
                         print(json.dumps(row), flush=True)
+                        if (method_name == "tabular_rbm" and args.coverage_csv
+                                and rate == args.coverage_rate and seed in args.coverage_seeds):
+                            from tabular_multiple_imputation import rbm_coverage_row
+
+                            coverage = rbm_coverage_row(_tabular_rbm.fitted, table, X,
+                                                        X_missing, mask, mechanism, rate, seed,
+                                                        reference, wall, cpu)
+                            append_row(args.coverage_csv, coverage)
+                            print(json.dumps(coverage), flush=True)
 
 
 # ---------------------------------------------------------------- summary
@@ -529,6 +551,13 @@ def main():
     parser.add_argument("--methods", nargs="+", default=["mean", "knn", "ice_bayesridge",
                                                          "ice_extratrees", "tabular_rbm"])
     parser.add_argument("--csv", default=str(RESULTS / "results.csv"))
+    parser.add_argument("--coverage-csv", default=str(
+        RESULTS.parent / "tabular_multiple_imputation" / "coverage.csv"),
+        help="TabularRBMImputer's fits at --coverage-rate and --coverage-seeds also draw "
+             "20 multiple imputations, scored here (tabular_multiple_imputation.py's "
+             "coverage study, same masks); '' to skip")
+    parser.add_argument("--coverage-rate", type=float, default=0.3)
+    parser.add_argument("--coverage-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--summarize", metavar="CSV", nargs="+")
     parser.add_argument("--markdown", default=None, help="with --summarize: also write here")
     parser.add_argument("--plot", default=None, help="with --summarize: the figure's path")

@@ -173,9 +173,37 @@ def timed(function, *args):
 
 # ---------------------------------------------------------------- coverage
 
-def run_coverage(args):
+def coverage_fields(table, X, mask, draws, mechanism, rate, seed, method, reference, wall,
+                    cpu, revision):
     from skrbm_impute.metrics import interval_coverage
 
+    numeric = [X.columns.get_loc(c) for c in table.numeric]
+    truth = X[table.numeric].to_numpy(dtype=float)
+    holes = mask[:, numeric]
+    stack = np.stack([d[table.numeric].to_numpy(dtype=float) for d in draws])
+    coverage, width = interval_coverage(truth, stack, holes, level=0.9, return_width=True)
+    average = stack.mean(axis=0)
+    error = float(np.sqrt(np.mean((average[holes] - truth[holes]) ** 2)))
+    return {"table": table.name, "mechanism": mechanism, "rate": rate, "seed": seed,
+            "method": method, "n_draws": len(draws), "n_holes": int(holes.sum()),
+            "coverage": round(coverage, 5), "width": round(width, 5),
+            "draw_mean_ratio": round(error / reference, 5),
+            "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+            "commit": revision, "load": round(os.getloadavg()[0], 2)}
+
+
+def rbm_coverage_row(imputer, table, X, X_missing, mask, mechanism, rate, seed, reference,
+                     fit_wall, fit_cpu):
+    """The coverage row of a TabularRBMImputer the benchmark has just fitted on ``X_missing``;
+    its seconds are the fit's plus the 20 draws'."""
+    drawer = RbmDraws(table, seed)
+    drawer.imputer_ = imputer
+    draws, wall, cpu = timed(drawer.draws, X_missing)
+    return coverage_fields(table, X, mask, draws, mechanism, rate, seed, "tabular_rbm",
+                           reference, fit_wall + wall, fit_cpu + cpu, commit())
+
+
+def run_coverage(args):
     path = Path(args.out) / "coverage.csv"
     keys = ("table", "mechanism", "seed", "method")
     done = done_cells(path, keys)
@@ -183,7 +211,6 @@ def run_coverage(args):
     for name in args.tables:
         table = load_table(name)
         X = standardised(table)
-        numeric = [X.columns.get_loc(c) for c in table.numeric]
         for mechanism in args.mechanisms:
             for seed in args.seeds:
                 todo = [m for m in args.methods if (name, mechanism, str(seed), m) not in done]
@@ -192,25 +219,13 @@ def run_coverage(args):
                 mask = draw_mask(table, mechanism, args.rate, seed)
                 X_missing = hide(X, mask)
                 reference, _ = numeric_rmse(X, _mean(X_missing, table, seed), mask, table)
-                truth = X[table.numeric].to_numpy(dtype=float)
-                holes = mask[:, numeric]
                 for method in todo:
                     def draw(method=method):
                         drawer = DRAWERS[method](table, seed).fit(X_missing)
                         return drawer.draws(X_missing)
                     draws, wall, cpu = timed(draw)
-                    stack = np.stack([d[table.numeric].to_numpy(dtype=float) for d in draws])
-                    coverage, width = interval_coverage(truth, stack, holes, level=0.9,
-                                                        return_width=True)
-                    average = stack.mean(axis=0)
-                    error = float(np.sqrt(np.mean((average[holes] - truth[holes]) ** 2)))
-                    row = {"table": name, "mechanism": mechanism, "rate": args.rate,
-                           "seed": seed, "method": method, "n_draws": len(draws),
-                           "n_holes": int(holes.sum()), "coverage": round(coverage, 5),
-                           "width": round(width, 5),
-                           "draw_mean_ratio": round(error / reference, 5),
-                           "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
-                           "commit": revision, "load": round(os.getloadavg()[0], 2)}
+                    row = coverage_fields(table, X, mask, draws, mechanism, args.rate, seed,
+                                          method, reference, wall, cpu, revision)
                     append(path, row)
                     print(json.dumps(row), flush=True)
 
@@ -256,9 +271,6 @@ def single(method, table, seed):
             imputer = _ice(seed).fit(encoding.encode(train))
             return (encoding.decode(imputer.transform(encoding.encode(train))),
                     encoding.decode(imputer.transform(encoding.encode(test))))
-        if method == "tabular_rbm":
-            imputer = _rbm(table, seed).fit(train)
-            return _frame(imputer.transform(train), train), _frame(imputer.transform(test), test)
         raise ValueError(method)
     return impute
 
@@ -291,21 +303,35 @@ def run_downstream(args):
                     stratify=y if table.task == "classification" else None)
                 train_missing = X_missing.iloc[train].reset_index(drop=True)
                 test_missing = X_missing.iloc[test].reset_index(drop=True)
+                fitted = {}
+
+                def drawer_for(method):
+                    # tabular_rbm and tabular_rbm_mi share one fit (transform / draws)
+                    key = "ice_posterior" if method == "ice_mi" else "tabular_rbm"
+                    if key not in fitted:
+                        fitted[key] = DRAWERS[key](table, seed).fit(train_missing)
+                    return fitted[key]
+
                 for method in todo:
                     def evaluate(method=method):
                         if method == "complete":
                             prediction = predict(table.task, features(X.iloc[train], encoding),
                                                  y[train], features(X.iloc[test], encoding))
                             return prediction, 1
-                        if method in ("mean", "ice", "tabular_rbm"):
+                        if method == "tabular_rbm":
+                            imputer = drawer_for(method).imputer_
+                            filled_train = _frame(imputer.transform(train_missing), train_missing)
+                            filled_test = _frame(imputer.transform(test_missing), test_missing)
+                            prediction = predict(table.task, features(filled_train, encoding),
+                                                 y[train], features(filled_test, encoding))
+                            return prediction, 1
+                        if method in ("mean", "ice"):
                             filled_train, filled_test = single(method, table, seed)(
                                 train_missing, test_missing)
                             prediction = predict(table.task, features(filled_train, encoding),
                                                  y[train], features(filled_test, encoding))
                             return prediction, 1
-                        drawer = DRAWERS[{"ice_mi": "ice_posterior",
-                                          "tabular_rbm_mi": "tabular_rbm"}[method]](table, seed)
-                        drawer.fit(train_missing)
+                        drawer = drawer_for(method)
                         pairs = zip(drawer.draws(train_missing), drawer.draws(test_missing))
                         predictions = [predict(table.task, features(a, encoding), y[train],
                                                features(b, encoding)) for a, b in pairs]
