@@ -80,6 +80,24 @@ FIELDS = ["table", "mechanism", "rate", "seed", "method", "realised_rate", "n_nu
           "n_categorical_holes", "rmse", "rmse_mean", "ratio", "accuracy", "wall_s", "cpu_s",
           "commit", "load"]
 ET_TREES, ET_SWEEPS = 10, 5
+#: TabularRBMImputer's parameters in both tabular scripts; empty = the estimator's defaults.
+RBM_PARAMS = {"n_epochs": 100, "learning_rate": 1e-2, "cd_steps": 1, "average_fraction": 0.25}
+
+
+def tabular_rbm(categorical, seed):
+    """TabularRBMImputer with ``RBM_PARAMS`` (``average_fraction`` set on the instance
+    where the estimator has it only as a private attribute)."""
+    from skrbm_impute import TabularRBMImputer
+
+    params = dict(RBM_PARAMS)
+    private = {}
+    if "average_fraction" in params and "average_fraction" not in TabularRBMImputer().get_params():
+        private["_average_fraction"] = params.pop("average_fraction")
+    imputer = TabularRBMImputer(categorical_features=list(categorical) or None,
+                                random_state=seed, **params)
+    for name, value in private.items():
+        setattr(imputer, name, value)
+    return imputer
 
 
 # ---------------------------------------------------------------- data and masks
@@ -197,11 +215,8 @@ def _ice_extratrees(n_estimators):
 def _tabular_rbm(X_missing, table, seed):
     import torch
 
-    from skrbm_impute import TabularRBMImputer
-
     torch.set_num_threads(1)
-    imputer = TabularRBMImputer(categorical_features=list(table.categorical) or None,
-                                random_state=seed)
+    imputer = tabular_rbm(table.categorical, seed)
     filled = imputer.fit_transform(X_missing)
     # kept so that run() can draw multiple imputations from the same fit
     _tabular_rbm.fitted = imputer

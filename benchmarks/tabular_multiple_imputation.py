@@ -69,6 +69,7 @@ from tabular_benchmark import (  # noqa: E402
     markdown_table,
     numeric_rmse,
     standardised,
+    tabular_rbm,
 )
 from tabular_data import TABLE_NAMES, load_table  # noqa: E402
 
@@ -89,11 +90,8 @@ def _ice(seed, sample_posterior=False):
 def _rbm(table, seed):
     import torch
 
-    from skrbm_impute import TabularRBMImputer
-
     torch.set_num_threads(1)
-    return TabularRBMImputer(categorical_features=list(table.categorical) or None,
-                             random_state=seed)
+    return tabular_rbm(table.categorical, seed)
 
 
 def _frame(values, like):
