@@ -29,12 +29,19 @@ Methods:
 ``hyper_<plugin>``  a HyperImpute plugin (``Imputers().get(plugin)``), run from a
                     separate virtual environment where hyperimpute installs.
 
-The scikit-learn imputers and the HyperImpute plugins see a categorical column as its
-one-hot indicator block (NaN throughout the block where the category is hidden): they
-impute the indicators as numbers and the restored category is the block's argmax (for
-KNN: the most frequent category among the 5 neighbours, ties to the first category in
-sorted order; for ICE: the indicator regression with the largest prediction). The
-indicators enter KNN's distances unscaled (0/1) next to the standardised numeric columns.
+Categorical columns for the imputers that take numbers only:
+
+* KNN, LMRBMImputer and the HyperImpute plugins see a categorical column as its one-hot
+  indicator block (NaN throughout the block where the category is hidden), impute the
+  indicators as numbers and restore the block's argmax: for KNN the most frequent
+  category among the 5 neighbours (ties to the first category in sorted order).  The
+  indicators enter KNN's distances unscaled (0/1) next to the standardised columns.
+* ICE (both) sees a categorical column as its category index (0/1 for a binary one),
+  imputed as a number and rounded to the nearest index.  Not one-hot: the indicators of
+  one column predict each other exactly (they sum to 1) and are missing together, so
+  round-robin regression keeps them at their initial fill, the column means: measured
+  here, one-hot ICE(BayesianRidge) restored exactly as many categories as the most
+  frequent category did on crabs and carseats.
 
 Rows are appended to ``--csv`` one per (table, mechanism, rate, seed, method); cells
 already there are skipped, so the script can be stopped and rerun.  One thread
@@ -165,6 +172,46 @@ class OneHot:
         return pd.DataFrame(out)
 
 
+class Ordinal:
+    """Numeric columns as they are, each categorical column as its category index."""
+
+    def __init__(self, X, categorical):
+        self.columns = list(X.columns)
+        self.categorical = list(categorical)
+        self.levels = {c: list(X[c].cat.categories) for c in self.categorical}
+
+    def encode(self, X):
+        columns = []
+        for column in self.columns:
+            if column in self.categorical:
+                codes = X[column].cat.codes.to_numpy(dtype=float)
+                codes[codes < 0] = np.nan
+                columns.append(codes)
+            else:
+                columns.append(X[column].to_numpy(dtype=float))
+        return np.column_stack(columns)
+
+    def decode(self, array):
+        out = {}
+        for j, column in enumerate(self.columns):
+            if column in self.categorical:
+                levels = self.levels[column]
+                index = np.clip(np.rint(array[:, j]), 0, len(levels) - 1).astype(int)
+                out[column] = pd.Categorical(np.asarray(levels, dtype=object)[index],
+                                             categories=levels)
+            else:
+                out[column] = array[:, j]
+        return pd.DataFrame(out)
+
+
+def via_ordinal(make_imputer):
+    def impute(X_missing, table, seed):
+        encoding = Ordinal(X_missing, table.categorical)
+        filled = make_imputer(seed).fit_transform(encoding.encode(X_missing))
+        return encoding.decode(filled)
+    return impute
+
+
 def via_one_hot(make_imputer):
     def impute(X_missing, table, seed):
         encoding = OneHot(X_missing, table.categorical)
@@ -267,9 +314,9 @@ def _as_frame(filled, X_missing, table):
 METHODS = {
     "mean": _mean,
     "knn": via_one_hot(_knn),
-    "ice_bayesridge": via_one_hot(_ice_bayesridge),
-    "ice_extratrees": via_one_hot(_ice_extratrees(ET_TREES)),
-    "ice_extratrees50": via_one_hot(_ice_extratrees(50)),
+    "ice_bayesridge": via_ordinal(_ice_bayesridge),
+    "ice_extratrees": via_ordinal(_ice_extratrees(ET_TREES)),
+    "ice_extratrees50": via_ordinal(_ice_extratrees(50)),
     "tabular_rbm": _tabular_rbm,
     "lmrbm_minmax": _lmrbm_minmax,
 }
