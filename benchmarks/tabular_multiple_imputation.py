@@ -62,6 +62,7 @@ import pandas as pd  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tabular_benchmark import (  # noqa: E402
     OneHot,
+    Ordinal,
     _mean,
     commit,
     draw_mask,
@@ -108,13 +109,14 @@ def _frame(values, like):
 
 
 class IceDraws:
-    """20 posterior-sampling IterativeImputers on the one-hot encoding."""
+    """20 posterior-sampling IterativeImputers (categorical columns as category indices,
+    as in ``tabular_benchmark.py``)."""
 
     def __init__(self, table, seed, n_draws=N_DRAWS):
         self.table, self.seed, self.n_draws = table, seed, n_draws
 
     def fit(self, X):
-        self.encoding_ = OneHot(X, self.table.categorical)
+        self.encoding_ = Ordinal(X, self.table.categorical)
         encoded = self.encoding_.encode(X)
         self.imputers_ = [_ice(1000 * self.seed + k, sample_posterior=True).fit(encoded)
                           for k in range(self.n_draws)]
@@ -266,7 +268,7 @@ def single(method, table, seed):
                 filled_test[column] = test[column].fillna(fitted_on[column].mode().iloc[0])
             return filled_train, filled_test
         if method == "ice":
-            encoding = OneHot(train, table.categorical)
+            encoding = Ordinal(train, table.categorical)
             imputer = _ice(seed).fit(encoding.encode(train))
             return (encoding.decode(imputer.transform(encoding.encode(train))),
                     encoding.decode(imputer.transform(encoding.encode(test))))
