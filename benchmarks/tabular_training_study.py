@@ -116,11 +116,7 @@ def run(configs, out, tables, masks, seeds, baselines):
             for config, params in configs.items():
                 if (config, name, kind, str(seed)) in done:
                     continue
-                private = {k: v for k, v in params.items() if k.startswith("_")}
-                public = {k: v for k, v in params.items() if not k.startswith("_")}
-                imputer = TabularRBMImputer(**{**BASE, **public, "random_state": seed})
-                for key, value in private.items():  # e.g. _average_fraction
-                    setattr(imputer, key, value)
+                imputer = TabularRBMImputer(**{**BASE, **params, "random_state": seed})
                 start = time.process_time()
                 imputer.fit(X)
                 fit_s = time.process_time() - start

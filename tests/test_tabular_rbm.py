@@ -350,3 +350,19 @@ def test_sample_imputations_of_string_categories_are_an_object_array():
     draws = imputer.sample_imputations(frame, n_imputations=2, random_state=0)
     assert draws.shape == (2, 20, 2) and draws.dtype == object
     assert set(draws[:, :, 1].ravel()) <= {"a", "b"}
+
+
+def test_average_fraction_averages_the_last_epochs_parameters():
+    _, X_nan, _ = _related_table(40)
+    settings = dict(FAST, categorical_features=[2], n_epochs=3, average_fraction=0.0)
+    third = TabularRBMImputer(**settings).fit(X_nan)
+    fourth = TabularRBMImputer(**{**settings, "n_epochs": 4}).fit(X_nan)
+    averaged = TabularRBMImputer(**{**settings, "n_epochs": 4, "average_fraction": 0.5})
+    averaged.fit(X_nan)
+    for name in ("components_", "intercept_visible_", "intercept_hidden_"):
+        expected = (getattr(third, name) + getattr(fourth, name)) / 2
+        np.testing.assert_allclose(getattr(averaged, name), expected, rtol=1e-5,
+                                   atol=1e-7)
+    log_var = (np.log(third.variance_) + np.log(fourth.variance_)) / 2
+    np.testing.assert_allclose(np.log(averaged.variance_), log_var, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(third.components_, fourth.components_)

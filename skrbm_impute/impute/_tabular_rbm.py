@@ -74,19 +74,24 @@ default="from_dtype"
         softmax unit per category observed at ``fit`` (``categories_``).
     n_components : int, default=64
         Number of binary hidden units.
-    n_epochs : int, default=300
+    n_epochs : int, default=100
         Passes over the training rows (the most epochs with ``early_stopping``).
     batch_size : int, default=32
         Rows per update.
-    learning_rate : float, default=3e-3
+    learning_rate : float, default=1e-2
         Adam's step size.  Should a parameter become non-finite, training starts again
         with the rate divided by 10 and a
         :class:`~sklearn.exceptions.ConvergenceWarning`; ``learning_rate_`` holds the
         rate used.
     weight_decay : float, default=1e-4
         L2 cost ``weight_decay · ||W||² / 2`` on the weights.
-    cd_steps : int, default=5
+    cd_steps : int, default=1
         Gibbs steps of the contrastive-divergence chain (CD-k).
+    average_fraction : float in [0, 1), default=0.25
+        Polyak averaging: the fitted parameters are the average of those after each of
+        the last ``int(average_fraction * n_epochs)`` epochs (the mean of a noisy
+        stochastic-EM trajectory imputes better than its last point); 0 keeps the last
+        epoch's.  Not with ``early_stopping``, which keeps its best epoch's.
     learn_variance : bool, default=True
         Learn each Gaussian unit's variance (``log σ²``, floored at 0.05 in
         standardised units); False fixes σ² = 1.
@@ -190,9 +195,30 @@ default="from_dtype"
     **Training.**  Stochastic EM: the holes of each training row carry an imputation
     that is redrawn from the model given the row's other entries before each update
     (``training_fill``); the update is CD-k (``cd_steps``) on the completed rows, by
-    Adam.  The linearized marginal of :class:`LMRBMImputer` adds nothing here: for a
-    Gaussian unit ``b_m`` is the unit's mean with every hidden unit off, and centring
-    the columns already puts a zero fill at the column mean.
+    Adam; the fitted parameters are averaged over the last quarter of the epochs
+    (``average_fraction``).  The defaults were chosen on real tables (standardised,
+    30 % of the cells hidden, seeds 100-102, RMSE on the holes over mean
+    imputation's, geometric mean over tables; ``benchmarks/results/tabular_training``).
+    One lever at a time from CD-5, 100 epochs, learning rate 1e-2, on wine,
+    diabetes, iris and penguins (MCAR / MAR): that base .717 / .704; CD-1 .720 /
+    .707; Polyak averaging of the last 25 % of the epochs .711 / .701, with CD-1
+    .707 / .701 (the defaults; KNN .786 / .770, ICE .739 / .729 on these four).
+    Worse, on the tables measured (see the study's README): mean-field fills instead
+    of stochastic EM, σ² fixed at 1, early stopping on held-out entries (it stops too
+    early), 32 or 128 hidden units, weight decay 0 or 1e-3, 300 epochs (at 1e-2, on
+    breast_cancer).  300 epochs at 3e-3 with CD-5 was .01 better than the 100-epoch
+    base in a one-seed pilot (wine, diabetes, iris, MCAR) at 3.5 times the time.
+    The chain average and the mean-field imputation are within .01 of
+    each other (the chain slightly better).  With the defaults, over eight tables
+    (breast_cancer, wine, diabetes, iris, penguins, concrete, auto, college) the ratio
+    is .693 (MCAR) and .706 (MAR), against :class:`~sklearn.impute.KNNImputer`'s .749
+    / .700 and :class:`~sklearn.impute.IterativeImputer`'s (BayesianRidge) .696 /
+    .661: at par with the linear iterative imputer and better than KNN on MCAR, behind
+    both on MAR (breast_cancer, concrete).  A fit takes a few seconds per table of
+    up to 1,000 rows on one thread.  The linearized marginal of
+    :class:`LMRBMImputer` adds nothing here: for a Gaussian unit ``b_m`` is the
+    unit's mean with every hidden unit off, and centring the columns already puts a
+    zero fill at the column mean.
 
     **Output types.**  Without categorical columns, or when every category is a
     number, ``transform`` returns a float array (float32 input stays float32).  When
@@ -221,9 +247,6 @@ default="from_dtype"
     """
 
     _requires_unit_interval = False
-    #: Share of the last epochs whose parameters are averaged (Polyak averaging; 0: the
-    #: last epoch's parameters).
-    _average_fraction = 0.0
     _transform_parameters = ("imputation", "n_imputation_steps", "n_threads", "device")
 
     _parameter_constraints: dict = {
@@ -234,6 +257,7 @@ default="from_dtype"
         "learning_rate": [StrictInterval(Real, 0, None, closed="neither")],
         "weight_decay": [StrictInterval(Real, 0, None, closed="left")],
         "cd_steps": [StrictInterval(Integral, 1, None, closed="left")],
+        "average_fraction": [StrictInterval(Real, 0, 1, closed="left")],
         "learn_variance": ["boolean"],
         "training_fill": [StrOptions({"sample", "mean-field"})],
         "early_stopping": ["boolean"],
@@ -254,11 +278,12 @@ default="from_dtype"
         *,
         categorical_features="from_dtype",
         n_components=64,
-        n_epochs=300,
+        n_epochs=100,
         batch_size=32,
-        learning_rate=3e-3,
+        learning_rate=1e-2,
         weight_decay=1e-4,
-        cd_steps=5,
+        cd_steps=1,
+        average_fraction=0.25,
         learn_variance=True,
         training_fill="sample",
         early_stopping=False,
@@ -279,6 +304,7 @@ default="from_dtype"
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
         self.cd_steps = cd_steps
+        self.average_fraction = average_fraction
         self.learn_variance = learn_variance
         self.training_fill = training_fill
         self.early_stopping = early_stopping
@@ -449,7 +475,7 @@ default="from_dtype"
         optimizer = core.make_optimizer(params, learning_rate)
         record = SimpleNamespace(params=params.tensors(), model=params)
         average, averaged = None, 0
-        first_averaged = options.n_epochs - int(self._average_fraction * options.n_epochs)
+        first_averaged = options.n_epochs - int(self.average_fraction * options.n_epochs)
         for epoch in range(options.n_epochs):
             if not core.run_epoch(v, missing_units, params, optimizer, layout, options,
                                   generator):
