@@ -88,7 +88,9 @@ FIELDS = ["table", "mechanism", "rate", "seed", "method", "realised_rate", "n_nu
           "commit", "load"]
 ET_TREES, ET_SWEEPS = 10, 5
 #: TabularRBMImputer's parameters in both tabular scripts; empty = the estimator's defaults.
-RBM_PARAMS = {"n_epochs": 100, "learning_rate": 1e-2, "cd_steps": 1, "average_fraction": 0.25}
+#: (Rows of commits 686bfff-ed11637 ran tabcore's b073a9d with {"n_epochs": 100,
+#: "learning_rate": 1e-2, "cd_steps": 1, "average_fraction": 0.25}: the defaults of d635a31.)
+RBM_PARAMS = {}
 
 
 def tabular_rbm(categorical, seed):
