@@ -382,10 +382,12 @@ def summarize(args):
                     s = sub[sub["method"] == m]
                     row += [_cell(s["coverage"]), _cell(s["width"]), _cell(s["draw_mean_ratio"])]
                 rows.append(row)
-            all_rows = ["all tables (mean of table means)"]
+            common = set.intersection(*[set(part[part["method"] == m]["table"])
+                                        for m in methods])
+            all_rows = [f"the {len(common)} tables both ran (mean of table means)"]
             for m in methods:
-                s = part[part["method"] == m].groupby("table")[
-                    ["coverage", "width", "draw_mean_ratio"]].mean()
+                s = part[(part["method"] == m) & part["table"].isin(common)].groupby(
+                    "table")[["coverage", "width", "draw_mean_ratio"]].mean()
                 all_rows += [f"{s['coverage'].mean():.3f}", f"{s['width'].mean():.3f}",
                              f"{np.exp(np.log(s['draw_mean_ratio']).mean()):.3f} (geo)"]
             rows.append(all_rows)
