@@ -17,7 +17,7 @@ The scorer measures the RMSE in the imputer's input space.  On raw units that RM
 dominated by the columns with the largest spread (breast_cancer's areas are in the
 hundreds, its smoothness below 0.2), so a ``StandardScaler`` (which passes NaN through)
 goes first: the scorer then weighs every column alike.  The imputer itself needs no
-scaler.  The RBMs here train for fewer epochs than the default (300) so that the example
+scaler.  The RBMs here train for fewer epochs than the default (100) so that the example
 runs in seconds; the user guide's "Tables" page has the full benchmark.
 """
 
