@@ -130,24 +130,42 @@ def run(configs, out, tables, masks, seeds, baselines):
                 print(f"{config} {name} {kind} {seed} fit {fit_s:.1f}s", flush=True)
 
 
-def summary(out, configs=None):
+def summary(out, configs=None, reference=None):
     """Markdown: per configuration and imputation mode, the geometric mean over the
-    tables of the seeds' mean ratio, per mask; and the median fit seconds."""
+    tables of the seeds' mean ratio, per mask, with the median fit seconds; with
+    ``reference``, also that configuration's and the baselines' figures on the same
+    tables (a configuration measured on fewer tables is compared on those)."""
     import pandas as pd
 
-    frame = pd.read_csv(out)
+    frame = pd.read_csv(out).drop_duplicates(["config", "table", "mask", "seed", "method"])
     if configs:
         frame = frame[frame.config.isin(configs + ["baselines"])]
     per_table = frame.groupby(["config", "method", "mask", "table"]).agg(
-        ratio=("ratio", "mean"), fit_s=("fit_s", "median")).reset_index()
-    geo = per_table.groupby(["config", "method", "mask"]).agg(
-        ratio=("ratio", lambda r: float(np.exp(np.log(r).mean()))),
-        tables=("table", "nunique")).reset_index()
-    wide = geo.pivot_table(index=["config", "method"], columns="mask", values="ratio")
-    seconds = frame.groupby(["config", "method"]).fit_s.median()
-    wide["fit_s (median)"] = seconds
-    wide["tables"] = geo.groupby(["config", "method"]).tables.min()
+        ratio=("ratio", "mean"), seeds=("seed", "nunique")).reset_index()
     order = list(dict.fromkeys(frame.config))
+    lines = []
+    for (config, method), group in per_table.groupby(["config", "method"], sort=False):
+        row = {"config": config, "method": method}
+        for mask in ("mcar", "mar"):
+            cases = group[group["mask"] == mask]
+            tables = set(cases.table)
+            row[mask] = _geo(cases.ratio)
+            if reference:
+                for name, ref_config, ref_method in (
+                        ("reference", reference, method),
+                        ("KNN", "baselines", "KNNImputer"),
+                        ("ICE", "baselines", "ICE-BayesianRidge")):
+                    ref = per_table[(per_table.config == ref_config)
+                                    & (per_table.method == ref_method)
+                                    & (per_table["mask"] == mask)
+                                    & per_table.table.isin(tables)]
+                    row[f"{mask} {name}"] = (_geo(ref.ratio) if set(ref.table) == tables
+                                             else float("nan"))
+            row[f"{mask} tables"] = len(tables)
+        row["fit_s (median)"] = float(frame[(frame.config == config)
+                                            & (frame.method == method)].fit_s.median())
+        lines.append(row)
+    wide = pd.DataFrame(lines).set_index(["config", "method"])
     wide = wide.reindex(sorted(wide.index, key=lambda k: (order.index(k[0]), k[1])))
     print(_markdown(wide))
     print()
@@ -157,16 +175,28 @@ def summary(out, configs=None):
                                                                     k[1], k[2])))))
 
 
+def _geo(ratios):
+    return float(np.exp(np.log(np.asarray(ratios, dtype=float)).mean())) if len(ratios) \
+        else float("nan")
+
+
 def _markdown(frame):
-    """A DataFrame as a markdown table (index levels first), figures to 3 decimals."""
+    """A DataFrame as a markdown table (index levels first), ratios to 3 decimals."""
     names = [str(n) for n in frame.index.names] + [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(names) + " |", "|" + " --- |" * len(names)]
-    for key, row in frame.iterrows():
+    for key, *values in frame.itertuples(name=None):
         key = key if isinstance(key, tuple) else (key,)
-        cells = [str(k) for k in key] + [
-            f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+        cells = [str(k) for k in key] + [_cell(v) for v in values]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _cell(value):
+    if isinstance(value, (int, np.integer)):
+        return str(value)
+    if isinstance(value, float) and np.isnan(value):
+        return ""
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
 def main(argv=None):
@@ -180,9 +210,11 @@ def main(argv=None):
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--summary", action="store_true")
     parser.add_argument("--only", default="", help="configs to summarise, comma-separated")
+    parser.add_argument("--reference", default=None,
+                        help="config to compare each one with on the same tables")
     args = parser.parse_args(argv)
     if args.summary:
-        summary(args.out, [c for c in args.only.split(",") if c])
+        summary(args.out, [c for c in args.only.split(",") if c], args.reference)
         return
     configs = {}
     for item in args.config:

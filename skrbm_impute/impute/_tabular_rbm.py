@@ -202,20 +202,21 @@ default="from_dtype"
     One lever at a time from CD-5, 100 epochs, learning rate 1e-2, on wine,
     diabetes, iris and penguins (MCAR / MAR): that base .717 / .704; CD-1 .720 /
     .707; Polyak averaging of the last 25 % of the epochs .711 / .701, with CD-1
-    .707 / .701 (the defaults; KNN .786 / .770, ICE .739 / .729 on these four).
-    Worse, on the tables measured (see the study's README): mean-field fills instead
-    of stochastic EM, σ² fixed at 1, early stopping on held-out entries (it stops too
-    early), 32 or 128 hidden units, weight decay 0 or 1e-3, 300 epochs (at 1e-2, on
-    breast_cancer).  300 epochs at 3e-3 with CD-5 was .01 better than the 100-epoch
-    base in a one-seed pilot (wine, diabetes, iris, MCAR) at 3.5 times the time.
-    The chain average and the mean-field imputation are within .01 of
-    each other (the chain slightly better).  With the defaults, over eight tables
+    .707 / .701 (the defaults; KNN .786 / .770, ICE .739 / .729 on these four);
+    averaging 50 % .705 / .716.  Worse: mean-field fills instead of stochastic EM
+    (.725 / .744), σ² fixed at 1 (.807 / .808), 32 or 128 hidden units (.731 / .734,
+    .725 / .719), early stopping on held-out entries (.911 / .909: it stops too
+    early); weight decay 0 or 1e-3 within .004.  300 epochs at 1e-2 were worse on
+    breast_cancer and concrete; 300 epochs at 3e-3 with CD-5 (the first defaults)
+    were .01 better than the 100-epoch base in a one-seed MCAR pilot at 3.5 times
+    the time.  The chain average beats the mean-field imputation by .005-.02.
+    With the defaults, over eight tables
     (breast_cancer, wine, diabetes, iris, penguins, concrete, auto, college) the ratio
     is .693 (MCAR) and .706 (MAR), against :class:`~sklearn.impute.KNNImputer`'s .749
     / .700 and :class:`~sklearn.impute.IterativeImputer`'s (BayesianRidge) .696 /
     .661: at par with the linear iterative imputer and better than KNN on MCAR, behind
     both on MAR (breast_cancer, concrete).  A fit takes a few seconds per table of
-    up to 1,000 rows on one thread.  The linearized marginal of
+    up to 1,000 rows on one thread (1-9 s on a loaded machine).  The linearized marginal of
     :class:`LMRBMImputer` adds nothing here: for a Gaussian unit ``b_m`` is the
     unit's mean with every hidden unit off, and centring the columns already puts a
     zero fill at the column mean.
