@@ -213,6 +213,7 @@ _TEMPLATE = """{summary}
     ``skrbm-impute benchmark``, about a hundred times the updates of the defaults.
     Fitted values are stored on the CPU.  An
     interrupted ``fit`` leaves the estimator as it was before.
+    For ordinary tables, see :class:`~skrbm_impute.TabularRBMImputer`.
 
     Examples
     --------
