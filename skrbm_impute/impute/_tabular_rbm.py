@@ -142,14 +142,14 @@ default="from_dtype"
 
     Attributes
     ----------
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (n_features,)
         Which columns are categorical.
     categories_ : list of ndarray
         The categories of each categorical column, in column order (float arrays for
         numeric categories, object arrays otherwise).
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (n_features,)
         The observed mean of each real-valued column (NaN for the categorical ones).
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (n_features,)
         The observed standard deviation of each real-valued column (1 where it is 0 or
         undefined; NaN for the categorical ones).
     components_ : ndarray of shape (n_components, n_visible)
