@@ -14,12 +14,14 @@ from skrbm_impute import DiffusionInpaintImputer, MeanImputer, apply_mask, make_
 from skrbm_impute.metrics import rmse
 
 
-def append_row(path, row):
-    """Append the dict ``row`` to the CSV file ``path``, writing the header (its keys)
-    first when the file does not exist yet, so a resumed study keeps one file."""
+def append_row(path, row, fieldnames=None):
+    """Append the dict ``row`` to the CSV file ``path``, writing the header
+    (``fieldnames``, default: the row's keys) first when the file does not exist yet, so
+    a resumed study keeps one file; the file's folder is created if missing."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     new = not os.path.exists(path)
     with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
+        writer = csv.DictWriter(f, fieldnames=fieldnames or list(row))
         if new:
             writer.writeheader()
         writer.writerow(row)

@@ -41,7 +41,6 @@ defaults of the package on the path; one JSON line per fit (CPU time, RMSE/Mean)
 """
 
 import argparse
-import csv
 import json
 import os
 import statistics
@@ -52,6 +51,7 @@ import numpy as np
 import torch
 
 from benchmarks import bench_rbm_epoch
+from benchmarks._common import append_row
 from skrbm_impute import LMRBMImputer, MaskedRBMImputer, MeanImputer
 from skrbm_impute.datasets import load_mnist, load_mnist_sample
 from skrbm_impute.masks import apply_mask, independent_mask, make_mask
@@ -69,16 +69,6 @@ BEFORE = {"n_components": 512, "n_epochs": 40, "batch_size": 128, "learning_rate
 FAST = {"n_components": 256, "n_epochs": 16, "learning_rate": 2e-3,
         "cd_statistics": "probabilities"}
 SETTINGS = {"before": BEFORE, "after": {}, "fast": FAST}
-
-
-def append(path, row):
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    new = not os.path.exists(path)
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
 
 
 def quality(args):
@@ -123,7 +113,7 @@ def quality(args):
                                    fid=round(distance, 2), load=round(os.getloadavg()[0], 1),
                                    params=json.dumps(estimator.get_params()))
                         print({k: v for k, v in row.items() if k != "params"}, flush=True)
-                        append(args.csv, row)
+                        append_row(args.csv, row)
 
 
 def epoch_cost(args):
@@ -158,7 +148,7 @@ def epoch_cost(args):
                    ratio_with_setup=round(fit1 / products_s, 2),
                    load=round(os.getloadavg()[0], 1))
         print(row, flush=True)
-        append(args.csv, row)
+        append_row(args.csv, row)
 
 
 def validate(args):

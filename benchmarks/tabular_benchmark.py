@@ -73,6 +73,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import append_row  # noqa: E402
 from tabular_data import (  # noqa: E402
     MIXED_TABLE_NAMES,
     TABLE_NAMES,
@@ -388,28 +389,6 @@ def done_cells(path):
                 for r in csv.DictReader(f)}
 
 
-def append(path, row):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-
-
-def append_row(path, row):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-
-
 def run(args):
     done = done_cells(args.csv)
     revision = commit()
@@ -451,7 +430,7 @@ def run(args):
                                "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
                                "commit": revision,
                                "load": round(os.getloadavg()[0], 2)}
-                        append(args.csv, row)
+                        append_row(args.csv, row, FIELDS)
                         print(json.dumps(row), flush=True)
                         if (method_name == "tabular_rbm" and args.coverage_csv
                                 and rate == args.coverage_rate and seed in args.coverage_seeds):

@@ -60,6 +60,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import append_row  # noqa: E402
 from tabular_benchmark import (  # noqa: E402
     OneHot,
     Ordinal,
@@ -153,17 +154,6 @@ def done_cells(path, keys):
         return {tuple(r[k] for k in keys) for r in csv.DictReader(f)}
 
 
-def append(path, row):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(row))
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
-
-
 def timed(function, *args):
     wall, cpu = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
@@ -227,7 +217,7 @@ def run_coverage(args):
                     draws, wall, cpu = timed(draw)
                     row = coverage_fields(table, X, mask, draws, mechanism, args.rate, seed,
                                           method, reference, wall, cpu, revision)
-                    append(path, row)
+                    append_row(path, row)
                     print(json.dumps(row), flush=True)
 
 
@@ -345,7 +335,7 @@ def run_downstream(args):
                            "score": round(score(table.task, prediction, y[test], classes), 5),
                            "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
                            "commit": revision, "load": round(os.getloadavg()[0], 2)}
-                    append(path, row)
+                    append_row(path, row)
                     print(json.dumps(row), flush=True)
 
 
