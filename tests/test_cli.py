@@ -496,3 +496,29 @@ def test_device_applies_to_a_saved_torch_model_and_is_refused_for_others(
     err = _error(capsys)
     assert "argument --device: the MeanImputer in" in err and "has no device parameter" in err
     assert not (saved_models / "o.npy").exists()
+
+
+def test_device_for_a_method_without_one_is_a_usage_error(saved_models, capsys):
+    args = ["impute", str(saved_models / "x.npy"), str(saved_models / "o.npy")]
+    assert main(args + ["--method", "mean", "--device", "cpu"]) == 2
+    err = _error(capsys)
+    assert "argument --device: the MeanImputer of method 'mean' has no device parameter" in err
+    assert not (saved_models / "o.npy").exists()
+
+
+@pytest.mark.parametrize("source", ["saved", "preset"])
+def test_threads_win_over_the_imputers_own_setting(saved_models, capsys, monkeypatch, source):
+    from skrbm_impute.impute._torch import BaseTorchImputer
+
+    seen = []
+    threads = BaseTorchImputer._threads
+    monkeypatch.setattr(BaseTorchImputer, "_threads",
+                        lambda self: seen.append(self.n_threads) or threads(self))
+    args = ["impute", str(saved_models / "x.npy"), str(saved_models / "o.npy")]
+    if source == "saved":  # saved with the default n_threads="auto"
+        args += ["--model", str(saved_models / "rbm.joblib")]
+    else:  # a preset that sets n_threads itself
+        args += ["--method", "lmrbm", "--set", "params.lmrbm.n_threads=2",
+                 "--set", "params.lmrbm.n_epochs=1", "--set", "params.lmrbm.n_components=4"]
+    assert main(args + ["--threads", "1"]) == 0
+    assert seen and set(seen) == {1}

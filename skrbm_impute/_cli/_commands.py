@@ -74,17 +74,29 @@ def _check_model_options(args):
             raise UsageError(f"argument {option}: not allowed with --model: {reason}.")
 
 
-def _loaded_model(args):
-    """``--model``'s imputer, moved to ``--device`` when one is given."""
-    model = load_model(args.model)
+def _apply_runtime_options(imputer, args, source):
+    """``--device`` and ``--threads`` onto ``imputer`` (they win over its own settings).
+
+    ``--device`` for an imputer without a ``device`` parameter is a usage error: it would
+    be ignored.  ``--threads`` also limits the process's torch threads (``main``), so an
+    imputer without ``n_threads`` follows it anyway.
+    """
+    params = imputer.get_params(deep=False)
     if args.device is not None:
-        if "device" not in model.get_params(deep=False):
+        if "device" not in params:
             raise UsageError(
-                f"argument --device: the {type(model).__name__} in {args.model} has no "
+                f"argument --device: the {type(imputer).__name__} {source} has no "
                 "device parameter (only the package's torch imputers do); leave --device out."
             )
-        model.set_params(device=args.device)
-    return model
+        imputer.set_params(device=args.device)
+    if getattr(args, "threads", None) is not None and "n_threads" in params:
+        imputer.set_params(n_threads=args.threads)
+    return imputer
+
+
+def _loaded_model(args):
+    """``--model``'s imputer, with ``--device`` and ``--threads`` when given."""
+    return _apply_runtime_options(load_model(args.model), args, f"in {args.model}")
 
 
 def _imputer_from_preset(args):
@@ -97,6 +109,7 @@ def _imputer_from_preset(args):
         image_shape=None if image_shape is None else tuple(image_shape),
         device=config["device"], random_state=config["seed"], verbose=config["verbose"],
     )
+    _apply_runtime_options(imputer, args, f"of method {args.method!r}")
     if hasattr(imputer, "_validate_params"):
         imputer._validate_params()  # scikit-learn's own check, before the data is read
     return imputer
