@@ -13,6 +13,8 @@ from skrbm_impute import LMRBMImputer, MaskedRBMImputer, MeanImputer
 from skrbm_impute._numerics import rbm as core
 from skrbm_impute.impute._mean import observed_mean
 
+from _rbm_reference import sigmoid, t64, tiny_problem
+
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
@@ -24,10 +26,6 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 def reference_cd1(V, M, b, c, W, lr, uniforms, *, marginal, correction, lam):
@@ -47,23 +45,6 @@ def reference_cd1(V, M, b, c, W, lr, uniforms, *, marginal, correction, lam):
             db += lr * lam * b_m * (1 - sigmoid(b)) * (W @ (h - h2))
             dW += lr * np.outer(lam * b_m, h - h2)
     return b + db, c + dc, W + dW
-
-
-def tiny_problem(seed=0, n_samples=6, n_visible=7, n_hidden=5):
-    rng = np.random.RandomState(seed)
-    V = rng.rand(n_samples, n_visible)
-    M = (rng.rand(n_samples, n_visible) < 0.4).astype(float)
-    V = np.where(M == 1, 0.0, V)  # the core's contract: holes are 0
-    b, c = rng.normal(0, 1, n_visible), rng.normal(0, 1, n_hidden)
-    W = rng.normal(0, 0.5, (n_visible, n_hidden))
-    uniforms = (rng.rand(n_samples, n_hidden), rng.rand(n_samples, n_visible),
-                rng.rand(n_samples, n_hidden))
-    lam = rng.uniform(0.2, 1.0, n_visible)
-    return V, M, b, c, W, uniforms, lam
-
-
-def t64(a):
-    return torch.tensor(a, dtype=torch.float64)
 
 
 def torch_step(V, M, b, c, weights, uniforms, lr, **flags):

@@ -12,25 +12,14 @@ from skrbm_impute import LMRBMImputer, MaskedRBMImputer
 from skrbm_impute._numerics import rbm as core
 from skrbm_impute._numerics import rbm_training
 
-
-def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def t64(a):
-    return torch.tensor(a, dtype=torch.float64)
+from _rbm_reference import sigmoid, t64
+from _rbm_reference import tiny_problem as _tiny_problem
 
 
-def tiny_problem(seed=0, n_samples=6, n_visible=7, n_hidden=5):
-    rng = np.random.RandomState(seed)
-    V = rng.rand(n_samples, n_visible)
-    M = (rng.rand(n_samples, n_visible) < 0.4).astype(float)
-    V = np.where(M == 1, 0.0, V)  # the core's contract: holes are 0
-    b, c = rng.normal(0, 1, n_visible), rng.normal(0, 1, n_hidden)
-    W = rng.normal(0, 0.5, (n_visible, n_hidden))
-    u_h = rng.rand(n_samples, n_hidden)
-    lam = rng.uniform(0.2, 1.0, n_visible)
-    return V, M, b, c, W, u_h, lam
+def tiny_problem(seed=0, **shape):
+    """The shared problem with only the uniforms of the h draw (one draw per step)."""
+    V, M, b, c, W, uniforms, lam = _tiny_problem(seed, **shape)
+    return V, M, b, c, W, uniforms[0], lam
 
 
 def reference_update(V, M, b, c, W, u_h, *, marginal, correction, lam):
