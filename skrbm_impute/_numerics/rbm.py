@@ -297,9 +297,10 @@ def cd1_step(
         draws and the updates use them.  ``"probabilities"`` (Hinton's practical
         guide, section 3): ``h`` is still drawn to drive the reconstruction, but the
         updates use the conditional expectations in its place, ``p_h = P(h=1|v_o)``,
-        ``v' = P(v=1|h)`` (not drawn) and ``h' = P(h=1|v'_o)``: the same expected
-        update with less sampling noise (Rao-Blackwellised), and one draw per step
-        instead of three.
+        ``v' = P(v=1|h)`` (not drawn) and ``h' = P(h=1|v'_o)``, one draw per step
+        instead of three.  The positive statistics keep their expectation; ``h'`` of
+        the probabilities ``v'`` is a mean-field negative phase (``E[σ(f(v'))]`` is
+        not ``σ(f(E[v']))``), so the expected update is not Algorithm 1's.
     adam : AdamMoments or None, default=None
         Take Adam's step on ``Δθ`` (minus the weight decay) instead of the plain or
         momentum step: ``momentum``, ``velocity`` and ``factor_rates`` are then
