@@ -584,6 +584,13 @@ def test_every_method_end_to_end_with_tiny_settings(tmp_path):
     assert set(batches["method"]) == {"misgan"} and set(batches["value"]) == {2.0}
     assert "| RMSE | Mean | Inpaint | MisGAN ‡ | RBM [5] | RBM [5] +b_m | RBM LM |" in run.table
     assert "undertrained: 2 of the paper's ≈ 390,000 batches" in run.table
+    # the RBMs' training in rows seen (1 epoch of 80 digits), next to the paper's
+    seen = frame[frame["metric"] == "training_rows_seen"]
+    assert set(seen["method"]) == {"rbm", "rbm-bm", "lmrbm"} and set(seen["value"]) == {80.0}
+    assert ("RBM training, in rows seen (epochs × training images): RBM [5] 80, "
+            "RBM [5] +b_m 80, RBM LM 80; the paper's: 500 epochs × 50,000 = 25,000,000 "
+            "with 4,096 hidden units, about 312,500 times more.") in run.table
+    assert "They share one budget, as in the paper" in run.table
     assert (tmp_path / "examples.png").stat().st_size > 1000
 
     X = np.load(tmp_path / "examples" / "clean.npz")["clean"]
@@ -678,6 +685,25 @@ def test_lowest_rmse_leaves_out_an_undertrained_rival():
         assert f"| vs {rival}: " in claim
         assert ("MisGAN left out: undertrained" in claim) == (rival == "rbm")
         assert claim.endswith("| holds |" if rival == "rbm" else "| does not hold |")
+
+
+def test_rbm_budget_note_states_rows_seen_per_method_and_is_absent_without_them(tmp_path):
+    frame = _budget_frame(THRESHOLD)
+    assert _paper.rbm_budget_note(frame) is None  # no rows seen recorded (older results)
+    extra = [(method, "IM", 0.9, 0, t, "training_rows_seen", value)
+             for method, value in (("lmrbm", 120_000.0), ("rbm", 100_000.0))
+             for t in range(4)]
+    frame = pd.concat([frame, pd.DataFrame(extra, columns=frame.columns)], ignore_index=True)
+    note = _paper.rbm_budget_note(frame)
+    assert note.startswith("RBM training, in rows seen (epochs × training images): "
+                           "RBM [5] 100,000, RBM LM 120,000; the paper's: 500 epochs × "
+                           "50,000 = 25,000,000 with 4,096 hidden units, about 208 times more.")
+    assert "Their budgets differ, so their comparison is not the paper's" in note
+    _runner.write_summaries(tmp_path, frame, {"dataset": "synthetic"}, echo=lambda *a: None)
+    assert note in (tmp_path / "summary.md").read_text()
+    assert note in compare_with_paper(frame)
+    # the metric is a statement, not a score: no table of it, and the cells stay finished
+    assert "training_rows_seen" not in (tmp_path / "summary.md").read_text()
 
 
 def test_results_without_training_batches_still_read_summarize_and_plot(tmp_path):

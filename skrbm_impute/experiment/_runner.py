@@ -24,7 +24,8 @@ from . import _pd_curve, _scoring
 from ._data import dataset_has_labels, load_benchmark_data
 from ._lock import OutputLock
 from ._methods import make_imputer
-from ._paper import BUDGET_METRIC, budget_labels, budget_notes, compare_with_paper, training_batches
+from ._paper import (BUDGET_METRIC, ROWS_SEEN_METRIC, budget_labels, budget_notes,
+                     compare_with_paper, training_batches, training_rows_seen)
 from ._presets import CELL_DEFINING_KEYS, load_preset
 from ._results import (BASE_METRICS, ResultsFile, cell_key, finished_cells, read_run_config,
                        summary_markdown)
@@ -145,7 +146,8 @@ def run_cell(key, data, config, reference):
     ``accuracy`` (a logistic regression fit on the imputed training set, scored on the
     imputed test set; only with labels), ``hidden_accuracy`` (the same on
     ``transform_hidden`` features, for estimators that have it), ``fit_seconds`` and,
-    for estimators whose training batches are counted (MisGAN), ``training_batches``.
+    for estimators whose training batches are counted (MisGAN), ``training_batches``;
+    for the RBMs, ``training_rows_seen`` (epochs run times training images).
     """
     method, mechanism, rate, train_repeat = key
     X_train, X_test = data["X_train"], data["X_test"]
@@ -171,6 +173,7 @@ def run_cell(key, data, config, reference):
     imputer.fit(X_train_missing)
     fit_seconds = time.perf_counter() - start
     batches = training_batches(imputer)
+    rows_seen = training_rows_seen(imputer, len(X_train_missing))
 
     classifier = hidden_classifier = None
     if y_train is not None:
@@ -202,6 +205,8 @@ def run_cell(key, data, config, reference):
         values["fit_seconds"] = fit_seconds
         if batches is not None:
             values[BUDGET_METRIC] = batches
+        if rows_seen is not None:
+            values[ROWS_SEEN_METRIC] = rows_seen
         not_finite = [name for name, value in values.items() if not np.isfinite(value)]
         if not_finite:
             raise FloatingPointError(
