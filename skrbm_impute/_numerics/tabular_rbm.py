@@ -780,10 +780,11 @@ def linear_block_norm(params, layout):
     return float(torch.linalg.matrix_norm(scaled, ord=2))
 
 
-def project_linear_block(params, layout, max_norm=MAX_LINEAR_NORM):
+def project_linear_block(params, layout, max_norm=None):
     """Rescale the linear block's real-valued rows (in place) so that
     ``‖D^{-1/2} W_L‖₂ ≤ max_norm``: below 1 the real values' Gaussian factor, the
     linear units integrated out, keeps a positive definite precision."""
+    max_norm = MAX_LINEAR_NORM if max_norm is None else max_norm
     norm = linear_block_norm(params, layout)
     if norm > max_norm:
         params.weights[:layout.n_numeric, params.n_binary:] *= max_norm / norm

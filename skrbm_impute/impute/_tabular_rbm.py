@@ -542,7 +542,8 @@ default="from_dtype"
 
     # -------------------------------------------------------------- transform
     def _model(self, device):
-        to = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float32)).to(device)  # noqa: E731
+        # C order whatever the attributes' layout: the products round alike after a pickle.
+        to = lambda a: torch.as_tensor(np.ascontiguousarray(a, dtype=np.float32)).to(device)  # noqa: E731,E501
         log_var = np.log(np.asarray(self.variance_, dtype=np.float64))
         weights = np.vstack([self.components_, self.linear_components_]).T
         hidden_bias = np.concatenate([self.intercept_hidden_,
