@@ -41,7 +41,7 @@ import torch
 #: shrink below it, which would make its hidden input explode.
 MIN_LOG_VAR = math.log(0.05)
 #: The bound :func:`project_linear_block` keeps ``‖D^{-1/2} W_L‖₂`` under (the model is
-#: normalisable below 1; the margin keeps the Gibbs chain of the linear units mixing).
+#: normalisable below 1, and the real values' variance grows without bound near 1).
 MAX_LINEAR_NORM = 0.95
 
 
