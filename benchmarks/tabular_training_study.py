@@ -1,7 +1,7 @@
 """Which training makes TabularRBMImputer impute tables well: one lever at a time.
 
 Protocol (HyperImpute's manner): each table is standardised with its complete-data
-statistics, 30 % of the cells are hidden (MCAR, or the logistic MAR of
+statistics, 30 % of the cells (``--rate``) are hidden (MCAR, or the logistic MAR of
 ``benchmarks/tabular_data.py``), and every imputer fills the holes of the standardised
 table; the score is the RMSE on the holes divided by that of mean imputation
 (``SimpleImputer``), summarised by the geometric mean over the tables.  Seeds 100-102
