@@ -1,7 +1,7 @@
 """Which training makes TabularRBMImputer impute tables well: one lever at a time.
 
 Protocol (HyperImpute's manner): each table is standardised with its complete-data
-statistics, 30 % of the cells are hidden (MCAR, or the logistic MAR of
+statistics, 30 % of the cells (``--rate``) are hidden (MCAR, or the logistic MAR of
 ``benchmarks/tabular_data.py``), and every imputer fills the holes of the standardised
 table; the score is the RMSE on the holes divided by that of mean imputation
 (``SimpleImputer``), summarised by the geometric mean over the tables.  Seeds 100-102
@@ -23,19 +23,19 @@ Usage::
 import argparse
 import csv
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, os.environ.get("TABULAR_DATA_DIR", "/work/wt/tabbench/benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tabular_data
 
 #: The training study's base settings: the estimator's defaults at the start.
 BASE = {}
 SEEDS = (100, 101, 102)
-TABLES = ("breast_cancer", "wine", "diabetes", "iris", "penguins")
+TABLES = ("breast_cancer", "wine", "diabetes", "iris", "penguins", "concrete", "auto",
+          "college", "penguins_mixed", "carseats", "crabs")
 MASKS = ("mcar", "mar")
 RATE = 0.3
 FIELDS = ["config", "table", "mask", "seed", "method", "ratio", "fit_s", "n_iter"]
@@ -46,13 +46,13 @@ def _standardised(table):
     return (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)
 
 
-def _mask(Z, kind, seed):
+def _mask(Z, kind, seed, rate=RATE):
     import tabular_data
 
     if kind == "mcar":
-        mask = tabular_data.mcar_mask(Z.shape, RATE, rng=seed)
+        mask = tabular_data.mcar_mask(Z.shape, rate, rng=seed)
     else:
-        mask = tabular_data.mar_logistic_mask(Z, RATE, rng=seed)
+        mask = tabular_data.mar_logistic_mask(Z, rate, rng=seed)
     return mask
 
 
@@ -60,14 +60,14 @@ def _ratio(imputed, Z, mask, mean_rmse):
     return float(np.sqrt(np.mean((imputed[mask] - Z[mask]) ** 2)) / mean_rmse)
 
 
-def _cases(tables, masks, seeds):
+def _cases(tables, masks, seeds, rate=RATE):
     import tabular_data
 
     for name in tables:
         Z = _standardised(tabular_data.load_table(name))
         for kind in masks:
             for seed in seeds:
-                mask = _mask(Z, kind, seed)
+                mask = _mask(Z, kind, seed, rate)
                 X = np.where(mask, np.nan, Z)
                 mean = np.where(mask, np.nanmean(X, 0), Z)
                 yield name, kind, seed, Z, mask, X, _ratio(mean, Z, mask, 1.0)
@@ -88,7 +88,7 @@ def _done(path):
         return {(r["config"], r["table"], r["mask"], r["seed"]) for r in csv.DictReader(f)}
 
 
-def run(configs, out, tables, masks, seeds, baselines):
+def run(configs, out, tables, masks, seeds, baselines, rate=RATE):
     import torch
 
     from skrbm_impute import TabularRBMImputer
@@ -100,7 +100,8 @@ def run(configs, out, tables, masks, seeds, baselines):
         writer = csv.DictWriter(f, FIELDS)
         if new:
             writer.writeheader()
-        for name, kind, seed, Z, mask, X, mean_rmse in _cases(tables, masks, seeds):
+        for name, kind, seed, Z, mask, X, mean_rmse in _cases(tables, masks, seeds,
+                                                                    rate):
             rows = []
             if baselines and ("baselines", name, kind, str(seed)) not in done:
                 for method, imputer in _baselines(X, seed).items():
@@ -207,6 +208,9 @@ def main(argv=None):
     parser.add_argument("--tables", default=",".join(TABLES))
     parser.add_argument("--masks", default=",".join(MASKS))
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    parser.add_argument("--rate", type=float, default=RATE,
+                        help="share of the cells hidden (one rate per CSV: the rows do "
+                             "not record it)")
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--summary", action="store_true")
     parser.add_argument("--only", default="", help="configs to summarise, comma-separated")
@@ -221,7 +225,7 @@ def main(argv=None):
         name, _, params = item.partition("=")
         configs[name] = json.loads(params or "{}")
     run(configs, args.out, args.tables.split(","), args.masks.split(","),
-        [int(s) for s in args.seeds.split(",")], not args.no_baselines)
+        [int(s) for s in args.seeds.split(",")], not args.no_baselines, args.rate)
 
 
 if __name__ == "__main__":

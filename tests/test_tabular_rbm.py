@@ -17,8 +17,10 @@ FAST = dict(n_components=8, n_epochs=3, n_imputation_steps=5, random_state=0)
 
 
 # ------------------------------------------------------------------------- numerics
-def _model(n_numeric=3, n_categories=(2, 3), n_hidden=4, seed=0, dtype=torch.float64):
-    """A random model and a random complete visible batch (one-hot blocks)."""
+def _model(n_numeric=3, n_categories=(2, 3), n_hidden=4, seed=0, dtype=torch.float64,
+           n_linear=0):
+    """A random model and a random complete visible batch (one-hot blocks); the last
+    ``n_linear`` of the ``n_hidden`` units are linear, their biases 0 as in training."""
     layout = core.VisibleLayout.build(n_numeric, n_categories)
     g = torch.Generator().manual_seed(seed)
     params = core.Parameters(
@@ -26,7 +28,10 @@ def _model(n_numeric=3, n_categories=(2, 3), n_hidden=4, seed=0, dtype=torch.flo
         torch.randn(layout.n_visible, n_hidden, generator=g, dtype=dtype) * 0.5,
         torch.randn(n_hidden, generator=g, dtype=dtype),
         torch.randn(n_numeric, generator=g, dtype=dtype) * 0.3,
+        n_linear=n_linear,
     )
+    params.hidden_bias[n_hidden - n_linear:] = 0.0
+    core.project_linear_block(params, layout)
     rng = np.random.RandomState(seed)
     rows = 5
     numeric = rng.normal(size=(rows, n_numeric))
@@ -58,7 +63,7 @@ def test_conditionals_match_a_plain_numpy_computation():
     n = layout.n_numeric
     scale = np.concatenate([np.exp(-log_var), np.ones(layout.n_visible - n)])
     expected_h = 1 / (1 + np.exp(-(x * scale @ W + c)))
-    np.testing.assert_allclose(core.hidden_probabilities(v, params, layout).numpy(),
+    np.testing.assert_allclose(core.hidden_means(v, params, layout).numpy(),
                                expected_h, rtol=1e-12)
     h = (expected_h > 0.5).astype(float)
     pre = h @ W.T + b
@@ -84,8 +89,9 @@ def test_free_energy_is_minus_log_sum_over_hidden_states_of_exp_minus_energy():
         assert float(actual) == pytest.approx(float(expected), rel=1e-10)
 
 
-def test_free_energy_gradients_match_finite_differences():
-    layout, params, v = _model()
+@pytest.mark.parametrize("n_linear", [0, 2])
+def test_free_energy_gradients_match_finite_differences(n_linear):
+    layout, params, v = _model(n_hidden=4 + n_linear, n_linear=n_linear)
     gradients = core.free_energy_gradients(v, params, layout)
     step = 1e-6
     for tensor, gradient in zip(params.tensors(), gradients):
@@ -366,3 +372,123 @@ def test_average_fraction_averages_the_last_epochs_parameters():
     log_var = (np.log(third.variance_) + np.log(fourth.variance_)) / 2
     np.testing.assert_allclose(np.log(averaged.variance_), log_var, rtol=1e-5, atol=1e-6)
     assert not np.allclose(third.components_, fourth.components_)
+
+
+# --------------------------------------------------------------- linear hidden units
+def test_without_linear_units_the_fit_is_the_binary_models():
+    # Imputations of this fit computed by the code before the linear hidden units
+    # existed (commit 1ddcdb7): n_linear_components=0 must reproduce them.
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(30, 3)) @ np.array([[1.0, 0.8, 0.0], [0.0, 0.6, 0.5],
+                                             [0.0, 0.0, 1.0]])
+    holes = rng.rand(30, 3) < 0.2
+    X[holes] = np.nan
+    imputer = TabularRBMImputer(n_components=4, n_linear_components=0, n_epochs=3,
+                                n_imputation_steps=3, random_state=0).fit(X)
+    chain = [-0.10330149990149827, -0.1518364088308607, -0.1517626523579385,
+             -0.14110172898081808, -0.1023724147334104, -0.1635267180202099]
+    mean_field = [-0.11806021299460628, -0.1478022634847468, -0.14745833566807107,
+                  -0.11921775348583023, -0.11944659489523006, -0.14767879791595423]
+    np.testing.assert_allclose(imputer.transform(X)[holes][:6], chain, rtol=1e-6)
+    imputer.set_params(imputation="mean-field")
+    np.testing.assert_allclose(imputer.transform(X)[holes][:6], mean_field, rtol=1e-6)
+    assert imputer.linear_components_.shape == (0, 3)
+
+
+def test_free_energy_integrates_the_linear_units_out():
+    # F(v) = -log Σ_{h_b} ∫ exp(-E(v, h_b, h_g)) dh_g, by quadrature over one linear
+    # unit; free_energy drops the constant log(2π)/2.
+    layout, params, v = _model(n_numeric=2, n_categories=(2,), n_hidden=3, n_linear=1)
+    grid = torch.linspace(-40.0, 40.0, 80001, dtype=torch.float64)
+    step = float(grid[1] - grid[0])
+    binary = torch.tensor(list(itertools.product([0.0, 1.0], repeat=2)),
+                          dtype=torch.float64)
+    states = torch.cat([binary.repeat_interleave(len(grid), 0),
+                        grid.repeat(len(binary))[:, None]], dim=1)
+    for row in v:
+        energies = core.energy(row.expand(len(states), -1), states, params, layout)
+        expected = -(torch.logsumexp(-energies, dim=0) + np.log(step))
+        actual = core.free_energy(row[None], params, layout)[0] - 0.5 * np.log(2 * np.pi)
+        assert float(actual) == pytest.approx(float(expected), rel=1e-9, abs=1e-9)
+
+
+def test_linear_units_are_gaussian_given_the_visible_units():
+    layout, params, v = _model(n_hidden=5, n_linear=2)
+    b, W, c, log_var = _numpy_params(params)
+    x = v.numpy()
+    scale = np.concatenate([np.exp(-log_var), np.ones(layout.n_visible - 3)])
+    total = x * scale @ W + c
+    means = core.hidden_means(v, params, layout).numpy()
+    np.testing.assert_allclose(means[:, :3], 1 / (1 + np.exp(-total[:, :3])), rtol=1e-12)
+    np.testing.assert_allclose(means[:, 3:], total[:, 3:], rtol=1e-12)
+    g = torch.Generator().manual_seed(0)
+    draws = core.sample_hidden(v[:1].expand(20000, -1), params, layout, g).numpy()
+    np.testing.assert_allclose(draws[:, 3:].mean(0), total[0, 3:], atol=0.03)
+    np.testing.assert_allclose(draws[:, 3:].std(0), 1.0, rtol=0.03)
+    assert set(np.unique(draws[:, :3])) <= {0.0, 1.0}
+
+
+def test_projection_keeps_the_real_values_precision_positive_definite():
+    layout, params, _ = _model(n_hidden=5, n_linear=3)
+    params.weights[:, 2:] *= 50.0  # far outside the normalisable set
+    core.project_linear_block(params, layout)
+    assert core.linear_block_norm(params, layout) == pytest.approx(core.MAX_LINEAR_NORM)
+    var = torch.exp(params.log_var)
+    block = params.weights[:3, 2:]
+    precision = torch.diag(1 / var) - (block / var[:, None]) @ (block / var[:, None]).T
+    assert float(torch.linalg.eigvalsh(precision).min()) > 0
+    binary = params.weights[:, :2].clone()
+    core.project_linear_block(params, layout)  # inside the set: unchanged
+    assert core.linear_block_norm(params, layout) == pytest.approx(core.MAX_LINEAR_NORM)
+    torch.testing.assert_close(params.weights[:, :2], binary)
+
+
+def _collinear_table(n=200, seed=0):
+    rng = np.random.RandomState(seed)
+    z = rng.normal(size=(n, 2))
+    X = np.column_stack([z[:, 0], z[:, 1], z[:, 0] + z[:, 1], z[:, 0] - 0.5 * z[:, 1]])
+    X = X * [1.0, 3.0, 10.0, 0.1] + 0.05 * rng.normal(size=(n, 4))
+    missing = rng.rand(n, 4) < 0.25
+    return X, np.where(missing, np.nan, X), missing
+
+
+def test_linear_units_stay_normalisable_and_impute_linear_relations():
+    X, X_nan, missing = _collinear_table()
+    settings = dict(n_components=2, n_epochs=40, n_imputation_steps=50, random_state=0)
+    linear = TabularRBMImputer(n_linear_components=2, **settings).fit(X_nan)
+    block = linear.linear_components_[:, :4].T / np.sqrt(linear.variance_)[:, None]
+    norm = np.linalg.norm(block, 2)
+    assert 0.9 < norm <= core.MAX_LINEAR_NORM + 1e-5  # the bound was reached and held
+    binary = TabularRBMImputer(n_linear_components=0, **settings).fit(X_nan)
+    mean = np.nanmean(X_nan, 0)
+
+    def relative_error(out):
+        return np.sqrt(np.mean(((out - X) / X.std(0))[missing] ** 2)) / np.sqrt(
+            np.mean(((mean - X) / X.std(0))[missing] ** 2))
+
+    errors = {mode: relative_error(linear.set_params(imputation=mode).transform(X_nan))
+              for mode in ("chain-average", "mean-field")}
+    # Two binary units see no linear relation (about 1); two linear units do (about .6).
+    assert max(errors.values()) < 0.75
+    assert errors["chain-average"] < 0.8 * relative_error(binary.transform(X_nan))
+    draws = linear.sample_imputations(X_nan, n_imputations=3, random_state=0)
+    assert np.isfinite(draws).all()
+    np.testing.assert_array_equal(draws[:, ~missing], np.broadcast_to(X[~missing],
+                                                                      (3, (~missing).sum())))
+
+
+def test_linear_units_with_categorical_columns_and_attributes():
+    _, X_nan, _ = _related_table(60)
+    imputer = TabularRBMImputer(categorical_features=[2], n_linear_components=3,
+                                **FAST).fit(X_nan)
+    assert imputer.components_.shape == (8, 4)
+    assert imputer.linear_components_.shape == (3, 4)
+    assert imputer.intercept_hidden_.shape == (8,)
+    out = imputer.transform(X_nan)
+    assert not np.isnan(out).any() and set(np.unique(out[:, 2])) <= {-3.0, 7.0}
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "4"])
+def test_bad_n_linear_components_is_refused(value):
+    with pytest.raises(ValueError, match="n_linear_components"):
+        TabularRBMImputer(n_linear_components=value).fit(np.ones((5, 2)))

@@ -1,21 +1,31 @@
-"""The RBM of mixed tables: Gaussian visible units, softmax visible units, binary hidden.
+"""The RBM of mixed tables: Gaussian visible units, softmax visible units, binary and
+(optionally) Gaussian hidden units.
 
 Pure torch.  The visible vector ``v`` of one row holds the ``n_numeric`` standardised
 real-valued columns first, then one one-hot block per categorical column (a unit per
-category seen in training).  ``h`` is binary, of size
-``n_hidden``.  With ``σ²_i = exp(log_var_i)`` for the Gaussian units ``i`` the energy is
+category seen in training).  ``h`` has ``n_hidden`` units: the first
+``n_hidden - n_linear`` binary, the last ``n_linear`` real-valued ("linear" units, set
+``L``).  With ``σ²_i = exp(log_var_i)`` for the Gaussian visible units ``i`` the energy is
 
     E(v, h) = Σ_i (v_i - b_i)² / (2 σ²_i)  -  Σ_i (v_i / σ²_i) W_i h
-              - Σ_{c,k} v_ck (b_ck + W_ck h)  -  cᵀ h,
+              - Σ_{c,k} v_ck (b_ck + W_ck h)  -  cᵀ h  +  Σ_{g∈L} h_g² / 2,
 
-so that
+so that, with the hidden input ``x_j = c_j + Σ_i (v_i / σ²_i) W_ij + Σ_ck v_ck W_ckj``,
 
-    p(h_j = 1 | v) = sigmoid(c_j + Σ_i (v_i / σ²_i) W_ij + Σ_ck v_ck W_ckj),
+    p(h_j = 1 | v) = sigmoid(x_j)        (binary j),
+    p(h_g | v)     = N(x_g, 1)           (linear g),
     p(v_i | h)     = N(b_i + W_i h, σ²_i),
     p(v_c = k | h) = softmax_k(b_ck + W_ck h),
 
 and the free energy is ``F(v) = Σ_i (v_i - b_i)²/(2σ²_i) - Σ_ck v_ck b_ck
-- Σ_j softplus(c_j + ...)``.  Training minimises ``F(data) - F(model sample)`` by
+- Σ_j softplus(x_j) - Σ_g x_g²/2`` (up to a constant).  The linear units' biases ``c_g``
+stay 0: ``c_g x_g`` is linear in ``v``, a duplicate of the visible biases.  Integrating
+out the linear units leaves the real values a Gaussian factor of precision
+``D⁻¹ - D⁻¹ W_L W_Lᵀ D⁻¹`` (``D = diag σ²``, ``W_L`` the real-valued rows of the linear
+block): the model is a distribution only while ``‖D^{-1/2} W_L‖₂ < 1``, which
+:func:`project_linear_block` enforces after every update.  The expectation
+``E[h | v]`` (sigmoid for the binary units, ``x_g`` for the linear ones) is what the
+gradients and the mean-field passes use.  Training minimises ``F(data) - F(model sample)`` by
 the contrastive-divergence gradient (closed form), the model sample being the end of a
 ``k``-step Gibbs chain started at the data.  Missing entries of the training rows are
 carried along as persistent imputations (stochastic EM): before each update the batch's
@@ -30,6 +40,9 @@ import torch
 #: The floor of the learned variances (standardised units): a Gaussian unit's σ² may not
 #: shrink below it, which would make its hidden input explode.
 MIN_LOG_VAR = math.log(0.05)
+#: The bound :func:`project_linear_block` keeps ``‖D^{-1/2} W_L‖₂`` under (the model is
+#: normalisable below 1, and the real values' variance grows without bound near 1).
+MAX_LINEAR_NORM = 0.95
 
 
 @dataclass(frozen=True)
@@ -174,12 +187,16 @@ class Parameters:
         ``c``.
     log_var : tensor of shape (n_numeric,)
         ``log σ²`` of the Gaussian units.
+    n_linear : int, default=0
+        The last ``n_linear`` hidden units are Gaussian (unit variance), the others
+        binary.
     """
 
     visible_bias: torch.Tensor
     weights: torch.Tensor
     hidden_bias: torch.Tensor
     log_var: torch.Tensor
+    n_linear: int = 0
 
     def tensors(self):
         """``[b, W, c, log σ²]``."""
@@ -187,11 +204,17 @@ class Parameters:
 
     def clone(self):
         """A detached copy."""
-        return Parameters(*(t.detach().clone() for t in self.tensors()))
+        return Parameters(*(t.detach().clone() for t in self.tensors()),
+                          n_linear=self.n_linear)
+
+    @property
+    def n_binary(self):
+        """Number of binary hidden units (the first ones)."""
+        return self.weights.shape[1] - self.n_linear
 
 
 def init_parameters(layout, n_hidden, category_frequencies, *, generator, device="cpu",
-                    weight_scale=0.01):
+                    weight_scale=0.01, n_linear=0):
     """Initial parameters: ``W ~ N(0, weight_scale²)``, ``c = 0``, ``σ² = 1``, Gaussian
     biases 0 (the standardised mean), softmax biases the log observed frequencies.
 
@@ -209,6 +232,8 @@ def init_parameters(layout, n_hidden, category_frequencies, *, generator, device
         Where the tensors live.
     weight_scale : float, default=0.01
         Standard deviation of the initial weights.
+    n_linear : int, default=0
+        How many of the ``n_hidden`` units (the last ones) are Gaussian.
 
     Returns
     -------
@@ -220,7 +245,7 @@ def init_parameters(layout, n_hidden, category_frequencies, *, generator, device
     visible_bias = torch.zeros(layout.n_visible, device=device)
     visible_bias[layout.n_numeric:] = torch.log(category_frequencies.to(device))
     return Parameters(visible_bias, weights, torch.zeros(n_hidden, device=device),
-                      torch.zeros(layout.n_numeric, device=device))
+                      torch.zeros(layout.n_numeric, device=device), n_linear=n_linear)
 
 
 def visible_scale(params, layout):
@@ -246,13 +271,36 @@ def hidden_input(v, params, layout):
     Returns
     -------
     input : tensor of shape (n_rows, n_hidden)
-        The logits of ``p(h = 1 | v)``.
+        ``x``: the logits of ``p(h = 1 | v)`` of the binary units, the means of the
+        linear ones.
     """
     return (v * visible_scale(params, layout)) @ params.weights + params.hidden_bias
 
 
-def hidden_probabilities(v, params, layout):
-    """``p(h_j = 1 | v)``.
+def hidden_means_from_input(x, n_linear):
+    """``E[h | v]`` from the hidden input ``x``: ``sigmoid(x)`` on the binary units,
+    ``x`` itself on the last ``n_linear`` (linear) units."""
+    if not n_linear:
+        return torch.sigmoid(x)
+    n_binary = x.shape[1] - n_linear
+    return torch.cat([torch.sigmoid(x[:, :n_binary]), x[:, n_binary:]], dim=1)
+
+
+def sample_hidden_from_means(means, n_linear, generator):
+    """A draw of ``h`` given ``E[h | v]``: Bernoulli for the binary units, ``N(mean, 1)``
+    for the last ``n_linear`` units."""
+    if not n_linear:
+        return torch.bernoulli(means, generator=generator)
+    n_binary = means.shape[1] - n_linear
+    binary = torch.bernoulli(means[:, :n_binary], generator=generator)
+    linear = means[:, n_binary:]
+    noise = torch.randn(linear.shape, generator=generator, device=means.device,
+                        dtype=means.dtype)
+    return torch.cat([binary, linear + noise], dim=1)
+
+
+def hidden_means(v, params, layout):
+    """``E[h | v]``: ``p(h_j = 1 | v)`` of the binary units, ``x_g`` of the linear ones.
 
     Parameters
     ----------
@@ -265,10 +313,10 @@ def hidden_probabilities(v, params, layout):
 
     Returns
     -------
-    probabilities : tensor of shape (n_rows, n_hidden)
-        In (0, 1).
+    means : tensor of shape (n_rows, n_hidden)
+        In (0, 1) on the binary units.
     """
-    return torch.sigmoid(hidden_input(v, params, layout))
+    return hidden_means_from_input(hidden_input(v, params, layout), params.n_linear)
 
 
 def visible_means(h, params, layout):
@@ -339,8 +387,8 @@ def sample_visible(h, params, layout, generator, with_means=True):
 
 def sample_hidden(v, params, layout, generator):
     """A draw of ``h ~ p(h | v)``."""
-    probabilities = hidden_probabilities(v, params, layout)
-    return torch.bernoulli(probabilities, generator=generator)
+    return sample_hidden_from_means(hidden_means(v, params, layout), params.n_linear,
+                                    generator)
 
 
 def energy(v, h, params, layout):
@@ -367,11 +415,13 @@ def energy(v, h, params, layout):
     quadratic = (torch.square(v[:, :n] - params.visible_bias[:n]) / (2 * var)).sum(1)
     linear = (v[:, n:] * params.visible_bias[n:]).sum(1)
     interaction = ((v * visible_scale(params, layout)) @ params.weights * h).sum(1)
-    return quadratic - linear - interaction - h @ params.hidden_bias
+    gaussian_hidden = 0.5 * torch.square(h[:, params.n_binary:]).sum(1)
+    return quadratic - linear - interaction - h @ params.hidden_bias + gaussian_hidden
 
 
 def free_energy(v, params, layout):
-    """``F(v) = -log Σ_h exp(-E(v, h))`` per row.
+    """``F(v) = -log Σ_h exp(-E(v, h))`` per row (the linear units integrated, up to
+    the constant ``n_linear · log(2π) / 2``).
 
     Parameters
     ----------
@@ -391,7 +441,10 @@ def free_energy(v, params, layout):
     var = torch.exp(params.log_var)
     quadratic = (torch.square(v[:, :n] - params.visible_bias[:n]) / (2 * var)).sum(1)
     linear = (v[:, n:] * params.visible_bias[n:]).sum(1)
-    hidden = torch.nn.functional.softplus(hidden_input(v, params, layout)).sum(1)
+    x = hidden_input(v, params, layout)
+    n_binary = params.n_binary
+    hidden = (torch.nn.functional.softplus(x[:, :n_binary]).sum(1)
+              + 0.5 * torch.square(x[:, n_binary:]).sum(1))
     return quadratic - linear - hidden
 
 
@@ -427,7 +480,7 @@ def clamped_gibbs_step(v, missing, params, layout, generator):
 def free_energy_gradients(v, params, layout, hidden=None):
     """The gradients of ``mean F(v)`` over the rows with respect to ``b, W, c, log σ²``.
 
-    In closed form, with ``p = p(h = 1 | v)`` and ``s`` the units' factors
+    In closed form, with ``p = E[h | v]`` and ``s`` the units' factors
     (``1/σ²`` or 1): ``∂F/∂b_i = -(v_i - b_i)/σ²_i`` (Gaussian), ``∂F/∂b_ck = -v_ck``,
     ``∂F/∂W = -(v ⊙ s)ᵀ p``, ``∂F/∂c = -p``,
     ``∂F/∂log σ²_i = -(v_i - b_i)²/(2σ²_i) + (v_i/σ²_i) (W p)_i``.
@@ -441,7 +494,7 @@ def free_energy_gradients(v, params, layout, hidden=None):
     layout : VisibleLayout
         The visible layer.
     hidden : tensor of shape (n_rows, n_hidden) or None, default=None
-        ``p(h = 1 | v)`` when the caller has it.
+        ``E[h | v]`` when the caller has it.
 
     Returns
     -------
@@ -451,8 +504,8 @@ def free_energy_gradients(v, params, layout, hidden=None):
     n_rows, n = v.shape[0], layout.n_numeric
     scale = visible_scale(params, layout)
     scaled = v * scale
-    p = torch.sigmoid(scaled @ params.weights + params.hidden_bias) if hidden is None \
-        else hidden
+    p = hidden_means_from_input(scaled @ params.weights + params.hidden_bias,
+                                params.n_linear) if hidden is None else hidden
     residual = v[:, :n] - params.visible_bias[:n]
     grad_b = torch.cat([-(residual * scale[:n]).sum(0), -v[:, n:].sum(0)]) / n_rows
     grad_w = -(scaled.T @ p) / n_rows
@@ -485,8 +538,8 @@ def cd_gradients(v_data, params, layout, cd_steps, generator):
     gradients : list of tensors
         Shaped like ``params.tensors()``.
     """
-    positive_hidden = hidden_probabilities(v_data, params, layout)
-    h = torch.bernoulli(positive_hidden, generator=generator)
+    positive_hidden = hidden_means(v_data, params, layout)
+    h = sample_hidden_from_means(positive_hidden, params.n_linear, generator)
     for step in range(cd_steps):
         if step:
             h = sample_hidden(v, params, layout, generator)
@@ -499,7 +552,7 @@ def cd_gradients(v_data, params, layout, cd_steps, generator):
 def reconstruction_error(v, missing, params, layout):
     """Mean squared error of the one-step mean reconstruction ``E[v | E[h | v]]`` of the
     observed Gaussian units (the progress bar's figure)."""
-    means = visible_means(hidden_probabilities(v, params, layout), params, layout)
+    means = visible_means(hidden_means(v, params, layout), params, layout)
     n = layout.n_numeric
     observed = ~missing[:, :n]
     squared = torch.square(means[:, :n] - v[:, :n]) * observed
@@ -532,7 +585,7 @@ def impute_mean_field(v, missing, params, layout, n_iter):
     """
     means = v
     for _ in range(max(int(n_iter), 1)):
-        means = visible_means(hidden_probabilities(v, params, layout), params, layout)
+        means = visible_means(hidden_means(v, params, layout), params, layout)
         v = torch.where(missing, means, v)
     return means
 
@@ -664,7 +717,7 @@ def refresh_fill(v, missing, params, layout, fill, generator):
     their conditional means (``fill="mean-field"``); observed units unchanged."""
     if fill == "sample":
         return clamped_gibbs_step(v, missing, params, layout, generator)[0]
-    means = visible_means(hidden_probabilities(v, params, layout), params, layout)
+    means = visible_means(hidden_means(v, params, layout), params, layout)
     return torch.where(missing, means, v)
 
 
@@ -709,9 +762,32 @@ def run_epoch(v, missing, params, optimizer, layout, options, generator):
             tensor.grad = gradient
         if not options.learn_variance:
             params.log_var.grad = None
+        if params.n_linear:
+            gradients[2][params.n_binary:] = 0.0  # the linear units' biases stay 0
         optimizer.step()
         params.log_var.clamp_(min=MIN_LOG_VAR)
+        project_linear_block(params, layout)
     return all(bool(torch.isfinite(t).all()) for t in tensors)
+
+
+def linear_block_norm(params, layout):
+    """``‖D^{-1/2} W_L‖₂``: the spectral norm of the real-valued rows of the linear
+    units' weights, each row divided by its unit's σ (0 without linear units)."""
+    if not params.n_linear or not layout.n_numeric:
+        return 0.0
+    block = params.weights[:layout.n_numeric, params.n_binary:]
+    scaled = block * torch.exp(-0.5 * params.log_var)[:, None]
+    return float(torch.linalg.matrix_norm(scaled, ord=2))
+
+
+def project_linear_block(params, layout, max_norm=None):
+    """Rescale the linear block's real-valued rows (in place) so that
+    ``‖D^{-1/2} W_L‖₂ ≤ max_norm``: below 1 the real values' Gaussian factor, the
+    linear units integrated out, keeps a positive definite precision."""
+    max_norm = MAX_LINEAR_NORM if max_norm is None else max_norm
+    norm = linear_block_norm(params, layout)
+    if norm > max_norm:
+        params.weights[:layout.n_numeric, params.n_binary:] *= max_norm / norm
 
 
 def make_optimizer(params, learning_rate):
