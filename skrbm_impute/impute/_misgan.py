@@ -25,7 +25,7 @@ from ..exceptions import SlowFitWarning
 from ..utils._compat import StrOptions
 from ..utils._validation import StrictInterval, check_random_seed
 from ._misgan_budget import UNDERTRAINED_BELOW_BATCHES
-from ._torch import BaseTorchImputer
+from ._torch import RUNTIME_CONSTRAINTS, BaseTorchImputer
 
 # Projected durations above this warn: ten minutes is far beyond what a test, a
 # notebook cell or a quick benchmark expects, and short of the hours the default
@@ -297,9 +297,7 @@ class MisGANImputer(BaseTorchImputer):
         "learning_rate": [StrictInterval(Real, 0, None, closed="neither")],
         "imputer_learning_rate": [StrictInterval(Real, 0, None, closed="neither")],
         "adam_betas": [tuple, list],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **RUNTIME_CONSTRAINTS,
     }
 
     def __init__(

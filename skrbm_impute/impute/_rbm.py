@@ -15,7 +15,8 @@ from ..utils._validation import StrictInterval, check_random_seed
 from ._base import fill_rows
 from ._mean import observed_mean
 from ._rbm_docs import rbm_docstring
-from ._torch import BaseTorchImputer
+from ._torch import (EARLY_STOPPING_CONSTRAINTS, RUNTIME_CONSTRAINTS, THREADS_CONSTRAINT,
+                     BaseTorchImputer)
 
 
 class _BaseRBMImputer(BaseTorchImputer):
@@ -36,10 +37,7 @@ class _BaseRBMImputer(BaseTorchImputer):
         "momentum": [StrictInterval(Real, 0, 1, closed="left")],
         "weight_decay": [StrictInterval(Real, 0, None, closed="left")],
         "learning_rate_schedule": [StrOptions({"constant", "linear"})],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [StrictInterval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [StrictInterval(Integral, 1, None, closed="left")],
-        "tol": [StrictInterval(Real, 0, None, closed="left")],
+        **EARLY_STOPPING_CONSTRAINTS,
         "warmup_epochs": [StrictInterval(Integral, 0, None, closed="left")],
         "rank": [StrictInterval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "train_visible_factor": ["boolean"],
@@ -48,11 +46,8 @@ class _BaseRBMImputer(BaseTorchImputer):
         "matmul_dtype": [StrOptions({"float32", "bfloat16"})],
         "cd_statistics": [StrOptions(set(core.CD_STATISTICS))],
         "solver": [StrOptions({"sgd", "adam"})],
-        "n_threads": [StrictInterval(Integral, 1, None, closed="left"), StrOptions({"auto"}),
-                      None],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **THREADS_CONSTRAINT,
+        **RUNTIME_CONSTRAINTS,
     }
 
     def __init__(

@@ -17,7 +17,8 @@ from .._numerics import tabular_rbm as core
 from ..utils._compat import StrOptions, _get_container_adapter, validate_data
 from ..utils._validation import StrictInterval, check_random_seed
 from . import _tabular_table as table
-from ._torch import BaseTorchImputer
+from ._torch import (EARLY_STOPPING_CONSTRAINTS, RUNTIME_CONSTRAINTS, THREADS_CONSTRAINT,
+                     BaseTorchImputer)
 
 #: The clamped chain of ``sample_imputations``: steps before the first draw and between
 #: two draws.
@@ -288,17 +289,11 @@ default="from_dtype"
         "average_fraction": [StrictInterval(Real, 0, 1, closed="left")],
         "learn_variance": ["boolean"],
         "training_fill": [StrOptions({"sample", "mean-field"})],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [StrictInterval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [StrictInterval(Integral, 1, None, closed="left")],
-        "tol": [StrictInterval(Real, 0, None, closed="left")],
+        **EARLY_STOPPING_CONSTRAINTS,
         "imputation": [StrOptions({"chain-average", "mean-field"})],
         "n_imputation_steps": [StrictInterval(Integral, 1, None, closed="left")],
-        "n_threads": [StrictInterval(Integral, 1, None, closed="left"), StrOptions({"auto"}),
-                      None],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        **THREADS_CONSTRAINT,
+        **RUNTIME_CONSTRAINTS,
     }
 
     def __init__(

@@ -20,15 +20,37 @@ one policy, which lives here:
 """
 
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 
 from ..exceptions import DeviceWarning
+from ..utils._compat import StrOptions
 from ..utils._torch import make_generator, torch_threads
-from ..utils._validation import check_device, check_random_seed
+from ..utils._validation import StrictInterval, check_device, check_random_seed
 from ._base import BaseImputer
+
+#: ``_parameter_constraints`` of the parameters every torch imputer has: where it runs,
+#: its seed and its progress output.
+RUNTIME_CONSTRAINTS = {
+    "device": [str, torch.device],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+#: ``n_threads`` of the imputers that set torch's thread count.
+THREADS_CONSTRAINT = {
+    "n_threads": [StrictInterval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
+}
+
+#: scikit-learn's early-stopping parameters (as in ``MLPClassifier``).
+EARLY_STOPPING_CONSTRAINTS = {
+    "early_stopping": ["boolean"],
+    "validation_fraction": [StrictInterval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [StrictInterval(Integral, 1, None, closed="left")],
+    "tol": [StrictInterval(Real, 0, None, closed="left")],
+}
 
 
 class BaseTorchImputer(BaseImputer):
