@@ -28,22 +28,28 @@ Methods:
 ``lmrbm_minmax``    the Bernoulli LMRBMImputer(n_components=64, n_epochs=300,
                     batch_size=32) on columns min-max scaled on their observed entries
                     (the setting of the 0.95 figure in the README), back-transformed.
-``hyper_<plugin>``  a HyperImpute plugin (``Imputers().get(plugin)``), run from a
-                    separate virtual environment where hyperimpute installs.
+``hyperimpute_<plugin>`` a HyperImpute plugin, ``Imputers().get(plugin,
+                    random_state=seed)`` with the plugin's defaults (hyperimpute 0.1.17),
+                    run with the Python of a separate virtual environment where
+                    hyperimpute installs (it brings TensorFlow, xgboost, catboost and
+                    lightgbm); the README has the command.
 
 Categorical columns for the imputers that take numbers only:
 
-* KNN, LMRBMImputer and the HyperImpute plugins see a categorical column as its one-hot
-  indicator block (NaN throughout the block where the category is hidden), impute the
-  indicators as numbers and restore the block's argmax: for KNN the most frequent
-  category among the 5 neighbours (ties to the first category in sorted order).  The
-  indicators enter KNN's distances unscaled (0/1) next to the standardised columns.
-* ICE (both) sees a categorical column as its category index (0/1 for a binary one),
-  imputed as a number and rounded to the nearest index.  Not one-hot: the indicators of
-  one column predict each other exactly (they sum to 1) and are missing together, so
-  round-robin regression keeps them at their initial fill, the column means: measured
-  here, one-hot ICE(BayesianRidge) restored exactly as many categories as the most
-  frequent category did on crabs and carseats.
+* KNN and LMRBMImputer see a categorical column as its one-hot indicator block (NaN
+  throughout the block where the category is hidden), impute the indicators as numbers
+  and restore the block's argmax: for KNN the most frequent category among the 5
+  neighbours (ties to the first category in sorted order).  The indicators enter KNN's
+  distances unscaled (0/1) next to the standardised columns.
+* ICE (both) and the HyperImpute plugins see a categorical column as its category index
+  (0/1 for a binary one), imputed as a number and rounded to the nearest index; the
+  iterative HyperImpute plugins (``hyperimpute``, ``ice``, ``missforest``) take a column
+  with fewer than 5 distinct entries (a hole counting as one) for categorical and fit
+  classifiers to it.  Not one-hot: the indicators of one column predict each other
+  exactly (they sum to 1) and are missing together, so round-robin regression keeps them
+  at their initial fill, the column means: measured here, one-hot ICE(BayesianRidge)
+  restored exactly as many categories as the most frequent category did on crabs and
+  carseats.
 
 Rows are appended to ``--csv`` one per (table, mechanism, rate, seed, method); cells
 already there are skipped, so the script can be stopped and rerun.  One thread
@@ -293,13 +299,17 @@ def _lmrbm_minmax(X_missing, table, seed):
 
 def _hyperimpute(plugin):
     def make(seed):
+        import torch
         from hyperimpute.plugins.imputers import Imputers
 
+        torch.set_num_threads(1)
         return _HyperImputeAdapter(Imputers().get(plugin, random_state=seed))
-    return via_one_hot(make)
+    return via_ordinal(make)
 
 
 class _HyperImputeAdapter:
+    """A HyperImpute plugin behind ``fit_transform(array) -> array``."""
+
     def __init__(self, plugin):
         self.plugin = plugin
 
@@ -316,6 +326,7 @@ def _as_frame(filled, X_missing, table):
     return frame
 
 
+HYPERIMPUTE_PREFIX = "hyperimpute_"
 METHODS = {
     "mean": _mean,
     "knn": via_one_hot(_knn),
@@ -331,9 +342,10 @@ METHODS = {
 def method(name):
     if name in METHODS:
         return METHODS[name]
-    if name.startswith("hyper_"):
-        return _hyperimpute(name[len("hyper_"):])
-    raise ValueError(f"unknown method {name!r}; known: {', '.join(METHODS)}, hyper_<plugin>")
+    if name.startswith(HYPERIMPUTE_PREFIX):
+        return _hyperimpute(name[len(HYPERIMPUTE_PREFIX):])
+    raise ValueError(f"unknown method {name!r}; known: {', '.join(METHODS)}, "
+                     f"{HYPERIMPUTE_PREFIX}<plugin>")
 
 
 # ---------------------------------------------------------------- scoring
@@ -399,6 +411,14 @@ def run(args):
         # import torch before the first timed fit, so that its seconds are the fit's
         import skrbm_impute  # noqa: F401
         import torch  # noqa: F401
+    plugins = [m[len(HYPERIMPUTE_PREFIX):] for m in args.methods
+               if m.startswith(HYPERIMPUTE_PREFIX)]
+    if plugins:
+        # likewise: hyperimpute (with TensorFlow) and each plugin's module load untimed
+        from hyperimpute.plugins.imputers import Imputers
+
+        for plugin in plugins:
+            Imputers().get(plugin)
     for name in args.tables:
         table = load_table(name)
         X = standardised(table)
