@@ -303,8 +303,35 @@ def _hyperimpute(plugin):
         from hyperimpute.plugins.imputers import Imputers
 
         torch.set_num_threads(1)
+        _hyperimpute_sklearn_compat()
         return _HyperImputeAdapter(Imputers().get(plugin, random_state=seed))
     return via_ordinal(make)
+
+
+def _hyperimpute_sklearn_compat():
+    """Let hyperimpute 0.1.17's logistic-regression plugin (its iterative imputers'
+    classifier for categorical columns) build on scikit-learn >= 1.8.
+
+    The plugin passes ``multi_class="auto"``, an argument scikit-learn 1.8 removed;
+    "auto" is what scikit-learn now always does (multinomial for more than two classes
+    with lbfgs, binary otherwise), so the argument is dropped.  The plugin imports
+    ``sklearn.linear_model.LogisticRegression`` when hyperimpute loads it, hence the
+    package attribute is replaced (scikit-learn's own modules import the class from
+    ``sklearn.linear_model._logistic`` and are unaffected)."""
+    import inspect
+
+    import sklearn.linear_model
+
+    original = sklearn.linear_model.LogisticRegression
+    if not isinstance(original, type) or "multi_class" in inspect.signature(original).parameters:
+        return
+
+    def LogisticRegression(*args, multi_class="auto", **kwargs):  # noqa: N802
+        if multi_class != "auto":
+            raise ValueError(f"multi_class={multi_class!r} is gone from scikit-learn")
+        return original(*args, **kwargs)
+
+    sklearn.linear_model.LogisticRegression = LogisticRegression
 
 
 class _HyperImputeAdapter:
@@ -417,6 +444,7 @@ def run(args):
         # likewise: hyperimpute (with TensorFlow) and each plugin's module load untimed
         from hyperimpute.plugins.imputers import Imputers
 
+        _hyperimpute_sklearn_compat()
         for plugin in plugins:
             Imputers().get(plugin)
     for name in args.tables:
