@@ -52,7 +52,9 @@ Categorical columns for the imputers that take numbers only:
   carseats.
 
 Rows are appended to ``--csv`` one per (table, mechanism, rate, seed, method); cells
-already there are skipped, so the script can be stopped and rerun.  One thread
+already there are skipped, so the script can be stopped and rerun.  With
+``--max-fit-cpu-s`` a fit past that CPU time is stopped, and the method skips the rest of
+that table (printed, no row).  One thread
 throughout (OMP/MKL/torch); ``wall_s`` and ``cpu_s`` (process time) time the
 fit_transform alone.
 
@@ -69,8 +71,10 @@ for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -431,8 +435,35 @@ def done_cells(path):
                 for r in csv.DictReader(f)}
 
 
+class FitOverBudget(Exception):
+    """A fit ran past ``--max-fit-cpu-s``."""
+
+
+@contextlib.contextmanager
+def cpu_budget(seconds):
+    """Raise :class:`FitOverBudget` in the block once this process has spent ``seconds``
+    of CPU time in it (``None``: no limit).  The profiling timer counts process CPU
+    time; the exception comes when the interpreter next runs Python code, at most one
+    compiled call (a tree fit, a solver step) late."""
+    if seconds is None:
+        yield
+        return
+
+    def over(signum, frame):
+        raise FitOverBudget
+
+    previous = signal.signal(signal.SIGPROF, over)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
 def run(args):
     done = done_cells(args.csv)
+    over_budget = set()  # (table, method): a fit there ran past --max-fit-cpu-s
     revision = commit()
     if any(m in ("tabular_rbm", "lmrbm_minmax") for m in args.methods):
         # import torch before the first timed fit, so that its seconds are the fit's
@@ -454,7 +485,8 @@ def run(args):
             for rate in args.rates:
                 for seed in args.seeds:
                     todo = [m for m in args.methods
-                            if (name, mechanism, str(rate), str(seed), m) not in done]
+                            if (name, mechanism, str(rate), str(seed), m) not in done
+                            and (name, m) not in over_budget]
                     if not todo:
                         continue
                     mask = draw_mask(table, mechanism, rate, seed)
@@ -463,9 +495,19 @@ def run(args):
                     for method_name in todo:
                         impute = method(method_name)
                         wall, cpu = time.perf_counter(), time.process_time()
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore")
-                            X_filled = impute(X_missing, table, seed)
+                        try:
+                            with warnings.catch_warnings(), cpu_budget(args.max_fit_cpu_s):
+                                warnings.simplefilter("ignore")
+                                X_filled = impute(X_missing, table, seed)
+                        except FitOverBudget:
+                            # no row; the method's other cells of this table are skipped
+                            over_budget.add((name, method_name))
+                            print(json.dumps({
+                                "table": name, "mechanism": mechanism, "rate": rate,
+                                "seed": seed, "method": method_name,
+                                "stopped": f"over {args.max_fit_cpu_s:g} CPU s",
+                                "wall_s": round(time.perf_counter() - wall, 3)}), flush=True)
+                            continue
                         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                         check_observed_kept(X_missing, X_filled)
                         error, n_numeric = numeric_rmse(X, X_filled, mask, table)
@@ -665,6 +707,9 @@ def main():
              "coverage study, same masks); '' to skip")
     parser.add_argument("--coverage-rate", type=float, default=0.3)
     parser.add_argument("--coverage-seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--max-fit-cpu-s", type=float, default=None,
+                        help="stop a fit past this many CPU seconds and skip the method's "
+                             "other cells of that table (no row written for them)")
     parser.add_argument("--summarize", metavar="CSV", nargs="+")
     parser.add_argument("--markdown", default=None, help="with --summarize: also write here")
     parser.add_argument("--plot", default=None, help="with --summarize: the figure's path")
