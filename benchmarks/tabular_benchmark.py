@@ -85,7 +85,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import append_row  # noqa: E402
+from _common import append_row, table_rule  # noqa: E402
 from tabular_data import (  # noqa: E402
     MIXED_TABLE_NAMES,
     TABLE_NAMES,
@@ -553,7 +553,8 @@ def geometric_mean(values):
 
 
 def markdown_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    first = "| " + " | ".join(header) + " |"
+    lines = [first, table_rule(first)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
