@@ -19,32 +19,42 @@ Methods:
                     MissForest-style (MissForest uses random forests of 100 trees and up
                     to 10 sweeps; 10 trees x 5 sweeps fit the shared 2-core budget, see
                     the README for its seconds);
-``ice_extratrees50`` the same with 50 trees (what the size cut costs; MCAR 0.3 only).
+``ice_extratrees50`` the same with 50 trees.
+``ice_extratrees_full`` the same at MissForest's size, 100 trees and up to 10 sweeps
+                    (what the cut costs; rate 0.3).
 ``tabular_rbm``     TabularRBMImputer() with its defaults and ``random_state=seed``;
                     categorical columns given as ``categorical_features`` (native
                     softmax units).
 ``lmrbm_minmax``    the Bernoulli LMRBMImputer(n_components=64, n_epochs=300,
                     batch_size=32) on columns min-max scaled on their observed entries
                     (the setting of the 0.95 figure in the README), back-transformed.
-``hyper_<plugin>``  a HyperImpute plugin (``Imputers().get(plugin)``), run from a
-                    separate virtual environment where hyperimpute installs.
+``hyperimpute_<plugin>`` a HyperImpute plugin, ``Imputers().get(plugin,
+                    random_state=seed)`` with the plugin's defaults (hyperimpute 0.1.17),
+                    run with the Python of a separate virtual environment where
+                    hyperimpute installs (it brings TensorFlow, xgboost, catboost and
+                    lightgbm); the README has the command.
 
 Categorical columns for the imputers that take numbers only:
 
-* KNN, LMRBMImputer and the HyperImpute plugins see a categorical column as its one-hot
-  indicator block (NaN throughout the block where the category is hidden), impute the
-  indicators as numbers and restore the block's argmax: for KNN the most frequent
-  category among the 5 neighbours (ties to the first category in sorted order).  The
-  indicators enter KNN's distances unscaled (0/1) next to the standardised columns.
-* ICE (both) sees a categorical column as its category index (0/1 for a binary one),
-  imputed as a number and rounded to the nearest index.  Not one-hot: the indicators of
-  one column predict each other exactly (they sum to 1) and are missing together, so
-  round-robin regression keeps them at their initial fill, the column means: measured
-  here, one-hot ICE(BayesianRidge) restored exactly as many categories as the most
-  frequent category did on crabs and carseats.
+* KNN and LMRBMImputer see a categorical column as its one-hot indicator block (NaN
+  throughout the block where the category is hidden), impute the indicators as numbers
+  and restore the block's argmax: for KNN the most frequent category among the 5
+  neighbours (ties to the first category in sorted order).  The indicators enter KNN's
+  distances unscaled (0/1) next to the standardised columns.
+* ICE (both) and the HyperImpute plugins see a categorical column as its category index
+  (0/1 for a binary one), imputed as a number and rounded to the nearest index; the
+  iterative HyperImpute plugins (``hyperimpute``, ``ice``, ``missforest``) take a column
+  with fewer than 5 distinct entries (a hole counting as one) for categorical and fit
+  classifiers to it.  Not one-hot: the indicators of one column predict each other
+  exactly (they sum to 1) and are missing together, so round-robin regression keeps them
+  at their initial fill, the column means: measured here, one-hot ICE(BayesianRidge)
+  restored exactly as many categories as the most frequent category did on crabs and
+  carseats.
 
 Rows are appended to ``--csv`` one per (table, mechanism, rate, seed, method); cells
-already there are skipped, so the script can be stopped and rerun.  One thread
+already there are skipped, so the script can be stopped and rerun.  With
+``--max-fit-cpu-s`` a fit past that CPU time is stopped, and the method skips the rest of
+that table (printed, no row).  One thread
 throughout (OMP/MKL/torch); ``wall_s`` and ``cpu_s`` (process time) time the
 fit_transform alone.
 
@@ -61,8 +71,10 @@ for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -73,7 +85,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import append_row  # noqa: E402
+from _common import append_row, table_rule  # noqa: E402
 from tabular_data import (  # noqa: E402
     MIXED_TABLE_NAMES,
     TABLE_NAMES,
@@ -251,14 +263,14 @@ def _ice_bayesridge(seed):
     return IterativeImputer(BayesianRidge(), max_iter=10, random_state=seed)
 
 
-def _ice_extratrees(n_estimators):
+def _ice_extratrees(n_estimators, max_iter=ET_SWEEPS):
     def make(seed):
         from sklearn.ensemble import ExtraTreesRegressor
         from sklearn.experimental import enable_iterative_imputer  # noqa: F401
         from sklearn.impute import IterativeImputer
 
         trees = ExtraTreesRegressor(n_estimators=n_estimators, random_state=seed, n_jobs=1)
-        return IterativeImputer(trees, max_iter=ET_SWEEPS, random_state=seed)
+        return IterativeImputer(trees, max_iter=max_iter, random_state=seed)
     return make
 
 
@@ -291,13 +303,44 @@ def _lmrbm_minmax(X_missing, table, seed):
 
 def _hyperimpute(plugin):
     def make(seed):
+        import torch
         from hyperimpute.plugins.imputers import Imputers
 
+        torch.set_num_threads(1)
+        _hyperimpute_sklearn_compat()
         return _HyperImputeAdapter(Imputers().get(plugin, random_state=seed))
-    return via_one_hot(make)
+    return via_ordinal(make)
+
+
+def _hyperimpute_sklearn_compat():
+    """Let hyperimpute 0.1.17's logistic-regression plugin (its iterative imputers'
+    classifier for categorical columns) build on scikit-learn >= 1.8.
+
+    The plugin passes ``multi_class="auto"``, an argument scikit-learn 1.8 removed;
+    "auto" is what scikit-learn now always does (multinomial for more than two classes
+    with lbfgs, binary otherwise), so the argument is dropped.  The plugin imports
+    ``sklearn.linear_model.LogisticRegression`` when hyperimpute loads it, hence the
+    package attribute is replaced (scikit-learn's own modules import the class from
+    ``sklearn.linear_model._logistic`` and are unaffected)."""
+    import inspect
+
+    import sklearn.linear_model
+
+    original = sklearn.linear_model.LogisticRegression
+    if not isinstance(original, type) or "multi_class" in inspect.signature(original).parameters:
+        return
+
+    def LogisticRegression(*args, multi_class="auto", **kwargs):  # noqa: N802
+        if multi_class != "auto":
+            raise ValueError(f"multi_class={multi_class!r} is gone from scikit-learn")
+        return original(*args, **kwargs)
+
+    sklearn.linear_model.LogisticRegression = LogisticRegression
 
 
 class _HyperImputeAdapter:
+    """A HyperImpute plugin behind ``fit_transform(array) -> array``."""
+
     def __init__(self, plugin):
         self.plugin = plugin
 
@@ -314,12 +357,14 @@ def _as_frame(filled, X_missing, table):
     return frame
 
 
+HYPERIMPUTE_PREFIX = "hyperimpute_"
 METHODS = {
     "mean": _mean,
     "knn": via_one_hot(_knn),
     "ice_bayesridge": via_ordinal(_ice_bayesridge),
     "ice_extratrees": via_ordinal(_ice_extratrees(ET_TREES)),
     "ice_extratrees50": via_ordinal(_ice_extratrees(50)),
+    "ice_extratrees_full": via_ordinal(_ice_extratrees(100, max_iter=10)),
     "tabular_rbm": _tabular_rbm,
     "lmrbm_minmax": _lmrbm_minmax,
 }
@@ -328,9 +373,10 @@ METHODS = {
 def method(name):
     if name in METHODS:
         return METHODS[name]
-    if name.startswith("hyper_"):
-        return _hyperimpute(name[len("hyper_"):])
-    raise ValueError(f"unknown method {name!r}; known: {', '.join(METHODS)}, hyper_<plugin>")
+    if name.startswith(HYPERIMPUTE_PREFIX):
+        return _hyperimpute(name[len(HYPERIMPUTE_PREFIX):])
+    raise ValueError(f"unknown method {name!r}; known: {', '.join(METHODS)}, "
+                     f"{HYPERIMPUTE_PREFIX}<plugin>")
 
 
 # ---------------------------------------------------------------- scoring
@@ -389,13 +435,49 @@ def done_cells(path):
                 for r in csv.DictReader(f)}
 
 
+class FitOverBudget(Exception):
+    """A fit ran past ``--max-fit-cpu-s``."""
+
+
+@contextlib.contextmanager
+def cpu_budget(seconds):
+    """Raise :class:`FitOverBudget` in the block once this process has spent ``seconds``
+    of CPU time in it (``None``: no limit).  The profiling timer counts process CPU
+    time; the exception comes when the interpreter next runs Python code, at most one
+    compiled call (a tree fit, a solver step) late."""
+    if seconds is None:
+        yield
+        return
+
+    def over(signum, frame):
+        raise FitOverBudget
+
+    previous = signal.signal(signal.SIGPROF, over)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
 def run(args):
     done = done_cells(args.csv)
+    over_budget = set()  # (table, method): a fit there ran past --max-fit-cpu-s
     revision = commit()
     if any(m in ("tabular_rbm", "lmrbm_minmax") for m in args.methods):
         # import torch before the first timed fit, so that its seconds are the fit's
         import skrbm_impute  # noqa: F401
         import torch  # noqa: F401
+    plugins = [m[len(HYPERIMPUTE_PREFIX):] for m in args.methods
+               if m.startswith(HYPERIMPUTE_PREFIX)]
+    if plugins:
+        # likewise: hyperimpute (with TensorFlow) and each plugin's module load untimed
+        from hyperimpute.plugins.imputers import Imputers
+
+        _hyperimpute_sklearn_compat()
+        for plugin in plugins:
+            Imputers().get(plugin)
     for name in args.tables:
         table = load_table(name)
         X = standardised(table)
@@ -403,7 +485,8 @@ def run(args):
             for rate in args.rates:
                 for seed in args.seeds:
                     todo = [m for m in args.methods
-                            if (name, mechanism, str(rate), str(seed), m) not in done]
+                            if (name, mechanism, str(rate), str(seed), m) not in done
+                            and (name, m) not in over_budget]
                     if not todo:
                         continue
                     mask = draw_mask(table, mechanism, rate, seed)
@@ -412,9 +495,19 @@ def run(args):
                     for method_name in todo:
                         impute = method(method_name)
                         wall, cpu = time.perf_counter(), time.process_time()
-                        with warnings.catch_warnings():
-                            warnings.simplefilter("ignore")
-                            X_filled = impute(X_missing, table, seed)
+                        try:
+                            with warnings.catch_warnings(), cpu_budget(args.max_fit_cpu_s):
+                                warnings.simplefilter("ignore")
+                                X_filled = impute(X_missing, table, seed)
+                        except FitOverBudget:
+                            # no row; the method's other cells of this table are skipped
+                            over_budget.add((name, method_name))
+                            print(json.dumps({
+                                "table": name, "mechanism": mechanism, "rate": rate,
+                                "seed": seed, "method": method_name,
+                                "stopped": f"over {args.max_fit_cpu_s:g} CPU s",
+                                "wall_s": round(time.perf_counter() - wall, 3)}), flush=True)
+                            continue
                         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
                         check_observed_kept(X_missing, X_filled)
                         error, n_numeric = numeric_rmse(X, X_filled, mask, table)
@@ -445,8 +538,8 @@ def run(args):
 
 # ---------------------------------------------------------------- summary
 
-ORDER = ["mean", "knn", "ice_bayesridge", "ice_extratrees", "ice_extratrees50", "tabular_rbm",
-         "lmrbm_minmax"]
+ORDER = ["mean", "knn", "ice_bayesridge", "ice_extratrees", "ice_extratrees50",
+         "ice_extratrees_full", "tabular_rbm", "tabular_rbm_v2", "lmrbm_minmax"]
 
 
 def ordered(methods):
@@ -460,7 +553,8 @@ def geometric_mean(values):
 
 
 def markdown_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    first = "| " + " | ".join(header) + " |"
+    lines = [first, table_rule(first)]
     lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -614,6 +708,9 @@ def main():
              "coverage study, same masks); '' to skip")
     parser.add_argument("--coverage-rate", type=float, default=0.3)
     parser.add_argument("--coverage-seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--max-fit-cpu-s", type=float, default=None,
+                        help="stop a fit past this many CPU seconds and skip the method's "
+                             "other cells of that table (no row written for them)")
     parser.add_argument("--summarize", metavar="CSV", nargs="+")
     parser.add_argument("--markdown", default=None, help="with --summarize: also write here")
     parser.add_argument("--plot", default=None, help="with --summarize: the figure's path")
