@@ -151,13 +151,17 @@ def hide(X, mask):
 
 # ---------------------------------------------------------------- encodings
 
-class OneHot:
-    """Numeric columns as they are, each categorical column as its indicator block."""
+class _Encoding:
+    """A table's columns, its categorical ones and their categories, for encode/decode."""
 
     def __init__(self, X, categorical):
         self.columns = list(X.columns)
         self.categorical = list(categorical)
         self.levels = {c: list(X[c].cat.categories) for c in self.categorical}
+
+
+class OneHot(_Encoding):
+    """Numeric columns as they are, each categorical column as its indicator block."""
 
     def encode(self, X):
         blocks = []
@@ -187,13 +191,8 @@ class OneHot:
         return pd.DataFrame(out)
 
 
-class Ordinal:
+class Ordinal(_Encoding):
     """Numeric columns as they are, each categorical column as its category index."""
-
-    def __init__(self, X, categorical):
-        self.columns = list(X.columns)
-        self.categorical = list(categorical)
-        self.levels = {c: list(X[c].cat.categories) for c in self.categorical}
 
     def encode(self, X):
         columns = []

@@ -148,11 +148,8 @@ def rbm_budget_note(frame, params=None):
     seen = rows.groupby("method")["value"].agg(["min", "max"])
     order = {method: rank for rank, method in enumerate(COMPARED_METHODS)}
     seen = seen.loc[sorted(seen.index, key=lambda m: (order.get(m, len(order)), m))]
-    parts = []
-    for method, (low, high) in seen.iterrows():
-        label = method_label(method, (params or {}).get(method))
-        amount = f"{int(low):,}" if low == high else f"{int(low):,}–{int(high):,}"
-        parts.append(f"{label} {amount}")
+    parts = [f"{method_label(method, (params or {}).get(method))} {_count_range([low, high])}"
+             for method, (low, high) in seen.iterrows()]
     factor = PAPER_RBM_ROWS_SEEN / seen["max"].max()
     return (
         "RBM training, in rows seen (epochs × training images): " + ", ".join(parts)
@@ -223,11 +220,16 @@ def undertrained_text(batches, short=False):
     -------
     text : str
     """
-    values = sorted({int(b) for b in np.atleast_1d(batches)})
-    count = f"{values[0]:,}" if len(values) == 1 else f"{values[0]:,}–{values[-1]:,}"
+    count = _count_range(batches)
     paper = f"{_rounded(PAPER_MISGAN_BATCHES):,}"
     return (f"undertrained: {count} of ≈ {paper} batches" if short
             else f"undertrained: {count} of the paper's ≈ {paper} batches")
+
+
+def _count_range(values):
+    """``"3,000"`` for one distinct value, ``"2,000–3,000"`` for several."""
+    values = sorted({int(v) for v in np.atleast_1d(values)})
+    return f"{values[0]:,}" if len(values) == 1 else f"{values[0]:,}–{values[-1]:,}"
 
 
 def _rounded(n, digits=2):
