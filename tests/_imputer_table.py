@@ -27,8 +27,8 @@ def imputer_test_instances():
             architecture="fc", n_epochs=1, batch_size=16, latent_size=8, random_state=0
         ),
         TabularRBMImputer(n_components=8, n_epochs=2, n_imputation_steps=5),
-        TabularRBMImputer(n_components=4, n_linear_components=2, n_epochs=2,
-                          n_imputation_steps=5),
+        TabularRBMImputer(n_components=4, n_linear_components=2, linear_init="random",
+                          n_epochs=2, n_imputation_steps=5),
     ]
 
 

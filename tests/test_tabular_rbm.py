@@ -377,14 +377,16 @@ def test_average_fraction_averages_the_last_epochs_parameters():
 # --------------------------------------------------------------- linear hidden units
 def test_without_linear_units_the_fit_is_the_binary_models():
     # Imputations of this fit computed by the code before the linear hidden units
-    # existed (commit 1ddcdb7): n_linear_components=0 must reproduce them.
+    # existed (commit 1ddcdb7, whose default learning rate was 1e-2):
+    # n_linear_components=0 must reproduce them.
     rng = np.random.RandomState(3)
     X = rng.normal(size=(30, 3)) @ np.array([[1.0, 0.8, 0.0], [0.0, 0.6, 0.5],
                                              [0.0, 0.0, 1.0]])
     holes = rng.rand(30, 3) < 0.2
     X[holes] = np.nan
     imputer = TabularRBMImputer(n_components=4, n_linear_components=0, n_epochs=3,
-                                n_imputation_steps=3, random_state=0).fit(X)
+                                learning_rate=1e-2, n_imputation_steps=3,
+                                random_state=0).fit(X)
     chain = [-0.10330149990149827, -0.1518364088308607, -0.1517626523579385,
              -0.14110172898081808, -0.1023724147334104, -0.1635267180202099]
     mean_field = [-0.11806021299460628, -0.1478022634847468, -0.14745833566807107,
@@ -488,7 +490,215 @@ def test_linear_units_with_categorical_columns_and_attributes():
     assert not np.isnan(out).any() and set(np.unique(out[:, 2])) <= {-3.0, 7.0}
 
 
-@pytest.mark.parametrize("value", [-1, 1.5, "4"])
-def test_bad_n_linear_components_is_refused(value):
-    with pytest.raises(ValueError, match="n_linear_components"):
-        TabularRBMImputer(n_linear_components=value).fit(np.ones((5, 2)))
+@pytest.mark.parametrize("name, value", [("n_linear_components", -1),
+                                         ("n_linear_components", 1.5),
+                                         ("n_linear_components", "4"),
+                                         ("n_linear_components", "full"),
+                                         ("linear_init", "pca"), ("linear_init", None)])
+def test_bad_linear_unit_settings_are_refused(name, value):
+    with pytest.raises(ValueError, match=name):
+        TabularRBMImputer(**{name: value}).fit(np.ones((5, 2)))
+
+
+def test_auto_linear_units_start_at_the_tables_gaussian():
+    rng = np.random.RandomState(0)
+    z = rng.normal(size=(300, 2))
+    X = np.column_stack([z[:, 0], z[:, 1], z[:, 0] + 0.5 * z[:, 1], z[:, 1] - z[:, 0]])
+    X += 0.3 * rng.normal(size=X.shape)
+    X_nan = np.where(rng.rand(*X.shape) < 0.2, np.nan, X)
+    frame = pd.DataFrame(X_nan, columns=list("pqrs"))
+    frame["kind"] = pd.Categorical(rng.choice(["a", "b"], size=300))
+    untrained = TabularRBMImputer(n_components=2, n_epochs=0, random_state=0).fit(frame)
+    assert untrained.linear_components_.shape == (4, 4 + 2)  # one per real-valued column
+    # Zero epochs: the model is the start; its real values' Gaussian factor is the EM
+    # fit's (the binary units' weights are small), in standardised units.
+    var = untrained.variance_
+    block = untrained.linear_components_[:, :4].T
+    precision = np.diag(1 / var) - (block / var[:, None]) @ (block / var[:, None]).T
+    standardised = (X_nan - untrained.mean_[:4]) / untrained.scale_[:4]
+    mean, covariance = core.fit_gaussian_em(
+        torch.as_tensor(np.nan_to_num(standardised)), torch.as_tensor(np.isnan(X_nan)), 50,
+        1.01 * 0.05)
+    np.testing.assert_allclose(np.linalg.inv(precision), covariance.numpy(), rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_allclose(untrained.intercept_visible_[:4], mean.numpy(), atol=1e-6)
+    random = TabularRBMImputer(n_components=2, n_epochs=0, linear_init="random",
+                               random_state=0).fit(frame)
+    np.testing.assert_array_equal(random.variance_, 1.0)
+    assert np.abs(random.linear_components_).max() < 0.1
+
+
+def _joint_gaussian_conditional(v, missing, h, params, layout):
+    """Per row, the mean and covariance of the missing real values given the observed
+    ones, the categories and the binary units, from the joint Gaussian of (real values,
+    linear units) read off the energy (NumPy, float64)."""
+    b, W, _, log_var = _numpy_params(params)
+    n, n_binary = layout.n_numeric, params.n_binary
+    inv_var = np.exp(-log_var)
+    W_rb, W_rl, W_cl = W[:n, :n_binary], W[:n, n_binary:], W[n:, n_binary:]
+    n_linear = W_rl.shape[1]
+    joint_precision = np.block([[np.diag(inv_var), -inv_var[:, None] * W_rl],
+                                [-(inv_var[:, None] * W_rl).T, np.eye(n_linear)]])
+    covariance = np.linalg.inv(joint_precision)[:n, :n]
+    results = []
+    for row in range(v.shape[0]):
+        linear_term = np.concatenate([inv_var * (b[:n] + W_rb @ h[row, :n_binary]),
+                                      W_cl.T @ v[row, n:]])
+        mean = (np.linalg.inv(joint_precision) @ linear_term)[:n]
+        m, o = missing[row], ~missing[row]
+        gain = covariance[np.ix_(m, o)] @ np.linalg.inv(covariance[np.ix_(o, o)])
+        results.append((mean[m] + gain @ (v[row, :n][o] - mean[o]),
+                        covariance[np.ix_(m, m)] - gain @ covariance[np.ix_(o, m)]))
+    return results
+
+
+def test_integrated_numeric_step_draws_from_the_joint_gaussians_conditional():
+    layout, params, v = _model(n_numeric=4, n_categories=(2, 3), n_hidden=5, n_linear=2)
+    missing = torch.tensor([[True, False, True, False], [False, True, True, True],
+                            [True, True, True, True], [False, False, False, True],
+                            [False, False, False, False]])
+    g = torch.Generator().manual_seed(1)
+    h = torch.bernoulli(torch.full((5, 5), 0.5, dtype=torch.float64), generator=g)
+    expected = _joint_gaussian_conditional(v.numpy(), missing.numpy(), h.numpy(), params,
+                                           layout)
+    draw, mean = core.integrated_numeric_step(v, missing, h, params, layout, g)
+    np.testing.assert_array_equal(draw.numpy()[~missing.numpy()],
+                                  v[:, :4].numpy()[~missing.numpy()])
+    np.testing.assert_array_equal(mean.numpy()[~missing.numpy()],
+                                  v[:, :4].numpy()[~missing.numpy()])
+    n_draws = 40000
+    repeated = v.repeat(n_draws, 1)
+    draws, _ = core.integrated_numeric_step(repeated, missing.repeat(n_draws, 1),
+                                            h.repeat(n_draws, 1), params, layout, g)
+    draws = draws.numpy().reshape(n_draws, 5, 4)
+    for row, (m_expected, cov_expected) in enumerate(expected):
+        m = missing[row].numpy()
+        np.testing.assert_allclose(mean[row].numpy()[m], m_expected, rtol=1e-9, atol=1e-9)
+        if m.any():
+            sample = draws[:, row][:, m]
+            np.testing.assert_allclose(sample.mean(0), m_expected,
+                                       atol=4 * np.sqrt(np.diag(cov_expected).max() / n_draws))
+            np.testing.assert_allclose(np.cov(sample.T).reshape(cov_expected.shape),
+                                       cov_expected, atol=0.03 * np.abs(cov_expected).max())
+    # Every real value redrawn: the joint Gaussian given h_B and the categories.
+    everything = torch.ones_like(missing)
+    expected_all = _joint_gaussian_conditional(v.numpy(), everything.numpy(), h.numpy(),
+                                               params, layout)
+    _, mean_all = core.integrated_numeric_step(v, None, h, params, layout, g)
+    np.testing.assert_allclose(mean_all.numpy(), np.stack([m for m, _ in expected_all]),
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_integrated_and_plain_gibbs_chains_share_their_stationary_distribution():
+    layout, params, v = _model(n_numeric=3, n_categories=(2,), n_hidden=4, n_linear=2)
+    params.weights[:3, 2:] *= 3.0  # strong correlations, where the plain sweep is slow
+    core.project_linear_block(params, layout)
+    missing = torch.zeros(v.shape, dtype=torch.bool)
+    missing[:, [0, 3, 4]] = True  # a real value and the categorical block
+    n_chains = 4000
+    start = v[:1].repeat(n_chains, 1)
+    chain_missing = missing[:1].repeat(n_chains, 1)
+    averages = {}
+    for integrate in (False, True):
+        g = torch.Generator().manual_seed(0)
+        averages[integrate] = core.impute_chain_average(
+            start.clone(), chain_missing, params, layout, 200, 200, g,
+            integrate_linear=integrate).mean(0)[[0, 3, 4]]
+    np.testing.assert_allclose(averages[True].numpy(), averages[False].numpy(), atol=0.02)
+    draws = core.clamped_draws(start.clone(), chain_missing, params, layout, 2, 30, 5,
+                               torch.Generator().manual_seed(0), integrate_linear=True)
+    np.testing.assert_array_equal(draws[:, ~chain_missing], start[~chain_missing].expand(2, -1))
+
+
+def _numpy_gaussian_em(X, missing, n_iter, min_eigenvalue):
+    """EM for a Gaussian on incomplete rows, one row at a time (the reference)."""
+    mean = np.nanmean(np.where(missing, np.nan, X), 0)
+    filled = np.where(missing, mean, X)
+    covariance = np.cov(filled.T, bias=True)
+
+    def floored(c):
+        values, vectors = np.linalg.eigh(c)
+        return (vectors * np.maximum(values, min_eigenvalue)) @ vectors.T
+
+    covariance = floored(covariance)
+    for _ in range(n_iter):
+        completed, extra = filled.copy(), np.zeros_like(covariance)
+        for i in range(len(X)):
+            m, o = missing[i], ~missing[i]
+            if not m.any():
+                continue
+            gain = covariance[np.ix_(m, o)] @ np.linalg.inv(covariance[np.ix_(o, o)])
+            completed[i, m] = mean[m] + gain @ (X[i, o] - mean[o])
+            extra[np.ix_(m, m)] += covariance[np.ix_(m, m)] - gain @ covariance[np.ix_(o, m)]
+        filled = completed
+        mean = filled.mean(0)
+        covariance = floored(((filled - mean).T @ (filled - mean) + extra) / len(X))
+    return mean, covariance
+
+
+@pytest.mark.parametrize("chunk_entries", [None, 16 * 7])
+def test_gaussian_em_matches_a_row_by_row_numpy_em(chunk_entries, monkeypatch):
+    if chunk_entries:  # the E step in chunks of 7 rows
+        monkeypatch.setattr(core, "ROW_CHUNK_ENTRIES", chunk_entries)
+    rng = np.random.RandomState(0)
+    factor = rng.normal(size=(4, 4))
+    X = rng.multivariate_normal([0.5, -1.0, 0.0, 2.0], factor @ factor.T + 0.1 * np.eye(4),
+                                size=300)
+    missing = rng.rand(*X.shape) < 0.3
+    missing[0] = True  # a row with nothing observed
+    mean, covariance = core.fit_gaussian_em(torch.as_tensor(np.where(missing, 0.0, X)),
+                                            torch.as_tensor(missing), n_iter=5,
+                                            min_eigenvalue=0.2)
+    expected_mean, expected_covariance = _numpy_gaussian_em(X, missing, 5, 0.2)
+    np.testing.assert_allclose(mean.numpy(), expected_mean, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(covariance.numpy(), expected_covariance, rtol=1e-9, atol=1e-9)
+    assert float(torch.linalg.eigvalsh(covariance).min()) >= 0.2 - 1e-9
+    # Complete rows: one M step is the sample mean and covariance.
+    mean, covariance = core.fit_gaussian_em(torch.as_tensor(X),
+                                            torch.zeros(X.shape, dtype=torch.bool), 3, 0.0)
+    np.testing.assert_allclose(mean.numpy(), X.mean(0), rtol=1e-10)
+    np.testing.assert_allclose(covariance.numpy(), np.cov(X.T, bias=True), rtol=1e-9)
+
+
+@pytest.mark.parametrize("n_linear, variance", [(4, None), (6, None), (2, None), (4, 1.0)])
+def test_linear_block_from_gaussian_gives_the_gaussian_factor(n_linear, variance):
+    rng = np.random.RandomState(1)
+    factor = rng.normal(size=(4, 4))
+    covariance = torch.as_tensor(factor @ factor.T + 0.5 * np.eye(4))
+    mean = torch.as_tensor(rng.normal(size=4))
+    bias, log_var, block = core.linear_block_from_gaussian(mean, covariance, n_linear,
+                                                           max_norm=1.0 - 1e-9,
+                                                           variance=variance)
+    assert block.shape == (4, n_linear)
+    np.testing.assert_array_equal(bias.numpy(), mean.numpy())
+    var = np.exp(log_var.numpy())
+    precision = np.diag(1 / var) - (block.numpy() / var[:, None]) @ (block.numpy() / var[:, None]).T
+    model_covariance = np.linalg.inv(precision)
+    values, vectors = np.linalg.eigh(covariance.numpy())
+    kept = min(n_linear, 4)
+    t = values[0] if variance is None else variance
+    # The leading directions keep their variance, the others (and any below t) get t.
+    expected_values = np.where(np.arange(4) >= 4 - kept, np.maximum(values, t), t)
+    np.testing.assert_allclose(model_covariance, (vectors * expected_values) @ vectors.T,
+                               rtol=1e-8, atol=1e-8)
+    # A covariance more stretched than the bound allows: the block is capped at it.
+    stretched = covariance * torch.tensor([1.0, 1.0, 1.0, 1e4]).diag()
+    _, log_var, capped = core.linear_block_from_gaussian(mean, stretched, 4)
+    scaled = capped.numpy() / np.sqrt(np.exp(log_var.numpy()))[:, None]
+    assert np.linalg.norm(scaled, 2) == pytest.approx(core.MAX_LINEAR_NORM, rel=1e-9)
+
+
+def test_transform_and_draws_in_row_chunks_keep_their_guarantees(monkeypatch):
+    X, X_nan, missing = _collinear_table(n=60)
+    imputer = TabularRBMImputer(**FAST).fit(X_nan)
+    whole = imputer.transform(X_nan)
+    monkeypatch.setattr(core, "ROW_CHUNK_ENTRIES", 16 * 7)  # chunks of 7 rows
+    assert len(core.row_chunks(len(X), 4)) == 9
+    chunked = imputer.transform(X_nan)
+    draws = imputer.sample_imputations(X_nan, n_imputations=2, random_state=0)
+    for out in (chunked, *draws):
+        np.testing.assert_array_equal(out[~missing], X[~missing])
+        assert np.isfinite(out).all()
+    np.testing.assert_array_equal(chunked, imputer.transform(X_nan))  # deterministic
+    # Chunks change only the chain's draws: the estimates agree to chain noise.
+    assert np.abs(chunked - whole)[missing].mean() < 0.1 * X.std(0).mean()

@@ -1,6 +1,7 @@
 """An RBM imputer for ordinary tables: Gaussian units for real values, softmax units for
 categories."""
 
+import math
 import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -25,6 +26,8 @@ from ._torch import (EARLY_STOPPING_CONSTRAINTS, RUNTIME_CONSTRAINTS, THREADS_CO
 GIBBS_BURN_IN, GIBBS_THINNING = 50, 10
 #: Burn-in of the chain whose conditional means ``imputation="chain-average"`` averages.
 CHAIN_BURN_IN = 20
+#: EM iterations of the Gaussian start of the linear units (``linear_init="gaussian"``).
+GAUSSIAN_START_ITERATIONS = 50
 #: Mean-field passes that impute the held-out entries of ``early_stopping``.
 VALIDATION_PASSES = 10
 
@@ -75,19 +78,26 @@ default="from_dtype"
         softmax unit per category observed at ``fit`` (``categories_``).
     n_components : int, default=64
         Number of binary hidden units.
-    n_linear_components : int, default=8
+    n_linear_components : int or "auto", default="auto"
         Number of Gaussian ("linear") hidden units, of unit variance, beside the
         binary ones: they model the linear correlations between the columns (a
         Gaussian factor-analysis part), which binary units approximate only with many
-        units.  0 gives the binary-hidden model alone (the default before 8 was
-        measured better, see Notes).  Their weights on the
-        real-valued columns are rescaled after every update so that the model stays a
+        units.  ``"auto"``: one per real-valued column, a full-rank Gaussian part;
+        0 gives the binary-hidden model alone.  Their weights on the real-valued
+        columns are rescaled after every update so that the model stays a
         distribution (see Notes).
+    linear_init : {"gaussian", "random"}, default="gaussian"
+        How training starts the linear units, the real values' variances and biases.
+        ``"gaussian"``: at the Gaussian that EM fits to the incomplete real-valued
+        columns (its eigenvalues floored just above the variance floor), so that with
+        the binary units off the model is that Gaussian, as nearly as
+        ``n_linear_components`` units allow; ``"random"``: small random weights,
+        σ² = 1, biases 0, as the binary units.
     n_epochs : int, default=100
         Passes over the training rows (the most epochs with ``early_stopping``).
     batch_size : int, default=32
         Rows per update.
-    learning_rate : float, default=1e-2
+    learning_rate : float, default=1e-3
         Adam's step size.  Should a parameter become non-finite, training starts again
         with the rate divided by 10 and a
         :class:`~sklearn.exceptions.ConvergenceWarning`; ``learning_rate_`` holds the
@@ -164,8 +174,9 @@ default="from_dtype"
     components_ : ndarray of shape (n_components, n_visible)
         ``Wᵀ`` of the binary hidden units; the visible units are the real-valued
         columns, then one unit per category of each categorical column.
-    linear_components_ : ndarray of shape (n_linear_components, n_visible)
-        ``Wᵀ`` of the linear hidden units.
+    linear_components_ : ndarray of shape (n_linear, n_visible)
+        ``Wᵀ`` of the linear hidden units (``n_linear`` is ``n_linear_components``, or
+        the number of real-valued columns for ``"auto"``).
     intercept_visible_ : ndarray of shape (n_visible,)
         ``b``.
     intercept_hidden_ : ndarray of shape (n_components,)
@@ -280,7 +291,9 @@ default="from_dtype"
     _parameter_constraints: dict = {
         "categorical_features": ["array-like", StrOptions({"from_dtype"}), None],
         "n_components": [StrictInterval(Integral, 1, None, closed="left")],
-        "n_linear_components": [StrictInterval(Integral, 0, None, closed="left")],
+        "n_linear_components": [StrictInterval(Integral, 0, None, closed="left"),
+                                StrOptions({"auto"})],
+        "linear_init": [StrOptions({"gaussian", "random"})],
         "n_epochs": [StrictInterval(Integral, 0, None, closed="left")],
         "batch_size": [StrictInterval(Integral, 1, None, closed="left")],
         "learning_rate": [StrictInterval(Real, 0, None, closed="neither")],
@@ -301,10 +314,11 @@ default="from_dtype"
         *,
         categorical_features="from_dtype",
         n_components=64,
-        n_linear_components=8,
+        n_linear_components="auto",
+        linear_init="gaussian",
         n_epochs=100,
         batch_size=32,
-        learning_rate=1e-2,
+        learning_rate=1e-3,
         weight_decay=1e-4,
         cd_steps=1,
         average_fraction=0.25,
@@ -324,6 +338,7 @@ default="from_dtype"
         self.categorical_features = categorical_features
         self.n_components = n_components
         self.n_linear_components = n_linear_components
+        self.linear_init = linear_init
         self.n_epochs = n_epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -473,14 +488,17 @@ default="from_dtype"
                 np.random.RandomState(seed))
             stopping = rbm_training.EarlyStopping(held_out, False, self.n_iter_no_change,
                                                   self.tol)
+        n_linear = self._n_linear(layout)
         initial = core.init_parameters(
-            layout, self.n_components + self.n_linear_components, frequencies,
-            generator=generator, device=v.device, n_linear=self.n_linear_components)
+            layout, self.n_components + n_linear, frequencies,
+            generator=generator, device=v.device, n_linear=n_linear)
+        if self.linear_init == "gaussian" and n_linear and layout.n_numeric:
+            self._gaussian_start(initial, v, missing_units, layout)
         options = core.TrainingOptions(
             n_epochs=self.n_epochs, batch_size=self.batch_size,
             learning_rate=self.learning_rate, weight_decay=self.weight_decay,
             cd_steps=self.cd_steps, learn_variance=self.learn_variance,
-            fill=self.training_fill)
+            fill=self.training_fill, integrate_linear=True)
         learning_rate = float(self.learning_rate)
         progress = tqdm(total=self.n_epochs, disable=not self.verbose,
                         desc=type(self).__name__)
@@ -494,6 +512,27 @@ default="from_dtype"
                 learning_rate = self._back_off(learning_rate, epochs, stopping, progress)
         self.n_iter_, self.learning_rate_ = epochs, learning_rate
         return params, stopping
+
+    def _n_linear(self, layout):
+        if self.n_linear_components == "auto":
+            return layout.n_numeric
+        return self.n_linear_components
+
+    def _gaussian_start(self, initial, v, missing_units, layout):
+        """Set (in place) the real values' biases, variances and linear weights so that,
+        the binary units off, the real values follow the Gaussian that EM fits to them."""
+        n = layout.n_numeric
+        mean, covariance = core.fit_gaussian_em(
+            v[:, :n].cpu(), missing_units[:, :n].cpu(), GAUSSIAN_START_ITERATIONS,
+            # just above the variance floor: the start must be inside the trainable set
+            min_eigenvalue=1.01 * math.exp(core.MIN_LOG_VAR))
+        bias, log_var, block = core.linear_block_from_gaussian(
+            mean, covariance, initial.n_linear,
+            variance=None if self.learn_variance else 1.0)
+        device = initial.weights.device
+        initial.visible_bias[:n] = bias.float().to(device)
+        initial.log_var[:] = log_var.float().to(device)
+        initial.weights[:n, initial.n_binary:] = block.float().to(device)
 
     def _attempt(self, v, missing_units, initial, layout, options, learning_rate,
                  generator, stopping, progress):
@@ -597,9 +636,11 @@ default="from_dtype"
                 means = core.impute_mean_field(v, missing_units, params, layout,
                                                self.n_imputation_steps)
             else:
-                means = core.impute_chain_average(v, missing_units, params, layout,
-                                                  CHAIN_BURN_IN, self.n_imputation_steps,
-                                                  generator)
+                means = torch.cat([
+                    core.impute_chain_average(v[rows], missing_units[rows], params, layout,
+                                              CHAIN_BURN_IN, self.n_imputation_steps,
+                                              generator, integrate_linear=True)
+                    for rows in core.row_chunks(v.shape[0], layout.n_numeric)])
             codes = core.block_argmax(means, layout).cpu().numpy()
         return self._raw(means[:, :layout.n_numeric].cpu().numpy()), codes
 
@@ -678,8 +719,11 @@ default="from_dtype"
         params = self._model(device)
         generator = self._generator(check_random_seed(random_state), device)
         with torch.no_grad(), self._threads():
-            draws = core.clamped_draws(v, missing_units, params, layout, n_imputations,
-                                       GIBBS_BURN_IN, GIBBS_THINNING, generator)
+            draws = torch.cat([
+                core.clamped_draws(v[rows], missing_units[rows], params, layout,
+                                   n_imputations, GIBBS_BURN_IN, GIBBS_THINNING, generator,
+                                   integrate_linear=True)
+                for rows in core.row_chunks(v.shape[0], layout.n_numeric)], dim=1)
         imputations = []
         with _numpy_output(self):
             for draw in draws:
