@@ -538,7 +538,8 @@ def run(args):
 # ---------------------------------------------------------------- summary
 
 ORDER = ["mean", "knn", "ice_bayesridge", "ice_extratrees", "ice_extratrees50",
-         "ice_extratrees_full", "tabular_rbm", "tabular_rbm_v2", "lmrbm_minmax"]
+         "ice_extratrees_full", "tabular_rbm", "tabular_rbm_v3", "tabular_rbm_v2",
+         "lmrbm_minmax"]
 
 
 def ordered(methods):

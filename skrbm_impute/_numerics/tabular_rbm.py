@@ -675,9 +675,10 @@ def cd_gradients(v_data, params, layout, cd_steps, generator):
     Notes
     -----
     The chain is the plain sweep even where the fills and imputations integrate the
-    linear units out: a chain drawing the real values with them integrated out gave
-    worse models (on a synthetic rank-3 table 0.65 against 0.29 of mean imputation's
-    RMSE; on crabs under MAR 0.91 against 0.32).
+    linear units out: a prototype chain drawing the real values with them integrated
+    out learnt worse models (RMSE over mean imputation's: a synthetic rank-3 table with
+    8 linear units 0.65 against 0.29; crabs under MAR, 30 linear units, seed 100, 0.91
+    against 0.32).
     """
     positive_hidden = hidden_means(v_data, params, layout)
     h = sample_hidden_from_means(positive_hidden, params.n_linear, generator)
