@@ -92,7 +92,10 @@ default="from_dtype"
         columns (its eigenvalues floored just above the variance floor), so that with
         the binary units off the model is that Gaussian, as nearly as
         ``n_linear_components`` units allow; ``"random"``: small random weights,
-        σ² = 1, biases 0, as the binary units.
+        σ² = 1, biases 0, as the binary units.  The EM's cost grows as rows ×
+        columns³ (each row's conditional): for 2,000 rows, about 0.13 CPU-s per
+        iteration with 30 real-valued columns and 2 CPU-s with 100, so its 50
+        iterations dominate the fit of wide tables (about 100 CPU-s there).
     n_epochs : int, default=100
         Passes over the training rows (the most epochs with ``early_stopping``).
     batch_size : int, default=32
